@@ -168,3 +168,12 @@ func EqualBytes(a, b Header) bool {
 	cb, err2 := b.Canonical()
 	return err1 == nil && err2 == nil && bytes.Equal(ca, cb)
 }
+
+// Sealed is a batch as it travels from an edge to the gateway: the header,
+// the edge's signature over it, and the events in leaf order. Each event's
+// CBV 2.0 hash is its leaf data.
+type Sealed struct {
+	Header    Header            `json:"header"`
+	Signature []byte            `json:"signature"` // base64 (standard) in JSON
+	Events    []json.RawMessage `json:"events"`
+}

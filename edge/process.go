@@ -1,0 +1,338 @@
+package edge
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/tracegate/tracegate/edge/decode"
+	"github.com/tracegate/tracegate/edge/epcis"
+	"github.com/tracegate/tracegate/edge/journal"
+)
+
+// processChunk is how many inbox messages one journal step takes.
+const processChunk = 256
+
+// runProcessor turns inbox messages into events, one atomic journal step
+// per chunk, and closes RFID smoothing windows when they are due.
+func (a *Agent) runProcessor(ctx context.Context) error {
+	tick := time.NewTicker(a.windowTick())
+	defer tick.Stop()
+	for {
+		for {
+			n, err := a.processOnce(processChunk)
+			if err != nil {
+				a.log.Error("process inbox", "err", err)
+				break
+			}
+			if n < processChunk {
+				break
+			}
+		}
+		if err := a.closeDueWindows(false); err != nil {
+			a.log.Error("close smoothing windows", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-a.wakeProcess:
+		case <-tick.C:
+		}
+	}
+}
+
+func (a *Agent) windowTick() time.Duration {
+	w := a.cfg.Smoothing.Window / 4
+	if w <= 0 || w > 250*time.Millisecond {
+		w = 250 * time.Millisecond
+	}
+	if w < 10*time.Millisecond {
+		w = 10 * time.Millisecond
+	}
+	return w
+}
+
+// stepStats counts what one step did, applied to metrics after it committed.
+type stepStats struct {
+	events     map[string]int
+	dupRaw     int
+	dupEvent   int
+	dead       map[string]int
+	reads      int
+	unmapped   int
+	newPending bool
+}
+
+func newStepStats() *stepStats {
+	return &stepStats{events: map[string]int{}, dead: map[string]int{}}
+}
+
+func (a *Agent) applyStats(s *stepStats) {
+	for k, n := range s.events {
+		a.m.events.WithLabelValues(k).Add(float64(n))
+	}
+	for k, n := range s.dead {
+		a.m.deadLetters.WithLabelValues(k).Add(float64(n))
+	}
+	a.m.duplicates.WithLabelValues("raw").Add(float64(s.dupRaw))
+	a.m.duplicates.WithLabelValues("event").Add(float64(s.dupEvent))
+	a.m.reads.Add(float64(s.reads))
+	a.m.unmapped.Add(float64(s.unmapped))
+	if s.newPending {
+		a.mu.Lock()
+		if a.pendingAt.IsZero() {
+			a.pendingAt = a.now()
+		}
+		a.mu.Unlock()
+		wake(a.wakeSeal)
+	}
+}
+
+// processOnce processes up to max inbox messages in one journal step.
+func (a *Agent) processOnce(max int) (int, error) {
+	a.procMu.Lock()
+	defer a.procMu.Unlock()
+	entries, err := a.j.ReadInbox(max)
+	if err != nil || len(entries) == 0 {
+		return 0, err
+	}
+	for len(entries) > 0 {
+		st := newStepStats()
+		// Windows are changed in a copy and swapped in only after commit,
+		// so a failed step leaves memory as it was.
+		win := a.cloneWindows()
+		err := a.j.Update(func(tx *journal.Tx) error {
+			for _, e := range entries {
+				if err := a.processEntry(tx, win, st, e); err != nil {
+					return err
+				}
+				if err := tx.ConsumeInbox(e.Seq); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if errors.Is(err, journal.ErrTooBig) && len(entries) > 1 {
+			entries = entries[:len(entries)/2]
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		a.setWindows(win)
+		a.applyStats(st)
+		return len(entries), nil
+	}
+	return 0, nil
+}
+
+func (a *Agent) cloneWindows() map[string]*journal.Window {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make(map[string]*journal.Window, len(a.windows))
+	for k, w := range a.windows {
+		c := *w
+		c.Antennas = slices.Clone(w.Antennas)
+		out[k] = &c
+	}
+	return out
+}
+
+func (a *Agent) setWindows(w map[string]*journal.Window) {
+	a.mu.Lock()
+	a.windows = w
+	a.mu.Unlock()
+	a.m.windows.Set(float64(len(w)))
+}
+
+func (a *Agent) deadLetter(tx *journal.Tx, st *stepStats, raw journal.Raw, index int, reason, msg string) error {
+	st.dead[reason]++
+	a.log.Warn("dead letter", "topic", raw.Topic, "client", raw.ClientID, "index", index, "reason", reason, "detail", msg)
+	return tx.DeadLetter(journal.DeadLetter{
+		Topic: raw.Topic, ClientID: raw.ClientID, Payload: raw.Payload, Index: index,
+		Reason: reason + ": " + msg, Stage: "decode", Received: raw.Received,
+	})
+}
+
+func (a *Agent) processEntry(tx *journal.Tx, win map[string]*journal.Window, st *stepStats, e journal.InboxEntry) error {
+	raw := e.Raw
+	// A QoS 1 re-delivery is byte-identical: drop it before it can become
+	// a second event (an RFID read would otherwise be counted twice).
+	sum := sha256.Sum256(append(append([]byte(raw.Topic), 0), raw.Payload...))
+	seen, err := tx.SeenRaw(sum)
+	if err != nil {
+		return err
+	}
+	if seen {
+		st.dupRaw++
+		return nil
+	}
+	t, err := decode.ParseTopic(raw.Topic)
+	if err != nil {
+		return a.deadLetter(tx, st, raw, -1, decode.ReasonTopic, err.Error())
+	}
+	res, err := decode.Decode(t, raw.Payload, raw.Received, a.limits)
+	if err != nil {
+		reason := decode.ReasonJSON
+		var de *decode.Error
+		if errors.As(err, &de) {
+			reason = de.Reason
+		}
+		return a.deadLetter(tx, st, raw, -1, reason, err.Error())
+	}
+	for _, r := range res.Rejects {
+		if err := a.deadLetter(tx, st, raw, r.Index, r.Reason, r.Msg); err != nil {
+			return err
+		}
+	}
+	for _, r := range res.Reads {
+		st.reads++
+		if err := a.addRead(tx, win, st, t, raw, r); err != nil {
+			return err
+		}
+	}
+	for _, s := range res.Samples {
+		ev, ctx, err := a.sensorEvent(t, s, st)
+		if err != nil {
+			if err := a.deadLetter(tx, st, raw, -1, decode.ReasonValue, err.Error()); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := a.storeEvent(tx, st, "sensor", ev, ctx); err != nil {
+			return err
+		}
+	}
+	for i, se := range res.Events {
+		if err := a.storeEvent(tx, st, "scanner", se.Event, se.Context); err != nil {
+			var ie *invalidEvent
+			if errors.As(err, &ie) {
+				if err := a.deadLetter(tx, st, raw, i, decode.ReasonEPCIS, ie.Error()); err != nil {
+					return err
+				}
+				continue
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// invalidEvent is an event that cannot be hashed or stored.
+type invalidEvent struct{ err error }
+
+func (e *invalidEvent) Error() string { return e.err.Error() }
+
+// storeEvent hashes ev, sets its eventID to the hash, gives it its own
+// @context and appends it unless it is a duplicate.
+func (a *Agent) storeEvent(tx *journal.Tx, st *stepStats, kind string, ev epcis.Event, ctx epcis.Context) error {
+	h, eid, js, t, err := Finalise(ev, ctx)
+	if err != nil {
+		return &invalidEvent{err}
+	}
+	isNew, err := tx.AppendEvent(h, t, js)
+	if err != nil {
+		return err
+	}
+	if !isNew {
+		st.dupEvent++
+		a.log.Debug("duplicate event dropped", "eventID", eid)
+		return nil
+	}
+	st.events[kind]++
+	st.newPending = true
+	return nil
+}
+
+// Finalise computes an event's CBV 2.0 hash and returns the standalone form
+// that is stored, sealed and proven: eventID set to the hash, its own
+// @context so anyone can re-hash it alone.
+func Finalise(ev epcis.Event, ctx epcis.Context) (hash [32]byte, eventID string, js []byte, t time.Time, err error) {
+	// Hash exactly what is stored: round-trip through JSON so Go values
+	// (ints, float64s, slices) take the form any reader of the event sees.
+	raw, err := json.Marshal(ev.Standalone(ctx))
+	if err != nil {
+		return hash, "", nil, t, fmt.Errorf("encode event: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var st epcis.Event
+	if err := dec.Decode(&st); err != nil {
+		return hash, "", nil, t, fmt.Errorf("decode event: %w", err)
+	}
+	t, err = st.Time()
+	if err != nil {
+		return hash, "", nil, t, fmt.Errorf("eventTime: %w", err)
+	}
+	hash, err = epcis.Hash(st, nil)
+	if err != nil {
+		return hash, "", nil, t, fmt.Errorf("event hash: %w", err)
+	}
+	eventID = epcis.EventID(hash)
+	st["eventID"] = eventID
+	js, err = json.Marshal(st)
+	if err != nil {
+		return hash, "", nil, t, fmt.Errorf("encode event: %w", err)
+	}
+	return hash, eventID, js, t, nil
+}
+
+// Prepared is an event ready to be stored: hashed, with its eventID set and
+// its own @context (see Finalise).
+type Prepared struct {
+	Hash [32]byte
+	ID   string
+	Time time.Time
+	JSON []byte
+}
+
+// Prepare finalises events of one document.
+func Prepare(evs []epcis.Event, ctx epcis.Context) ([]Prepared, error) {
+	out := make([]Prepared, len(evs))
+	for i, ev := range evs {
+		h, id, js, t, err := Finalise(ev, ctx)
+		if err != nil {
+			return nil, fmt.Errorf("event %d: %w", i, err)
+		}
+		out[i] = Prepared{Hash: h, ID: id, Time: t, JSON: js}
+	}
+	return out, nil
+}
+
+// Append stores prepared events durably in one journal step (events that
+// were stored before are dropped as duplicates) and returns how many were
+// new. The gateway's capture path uses it.
+func (a *Agent) Append(ctx context.Context, evs []Prepared) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if err := a.j.CheckDisk(); err != nil {
+		return 0, err
+	}
+	st := newStepStats()
+	err := a.j.Update(func(tx *journal.Tx) error {
+		for _, e := range evs {
+			isNew, err := tx.AppendEvent(e.Hash, e.Time, e.JSON)
+			if err != nil {
+				return err
+			}
+			if isNew {
+				st.events["capture"]++
+				st.newPending = true
+			} else {
+				st.dupEvent++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store captured events: %w", err)
+	}
+	a.applyStats(st)
+	return st.events["capture"], nil
+}

@@ -1,0 +1,55 @@
+package gateway
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	reg          *prometheus.Registry
+	batches      *prometheus.CounterVec
+	events       prometheus.Counter
+	anchored     prometheus.Counter
+	anchorErrors *prometheus.CounterVec
+	anchorSubmit prometheus.Histogram
+	anchorDelay  prometheus.Histogram
+	captures     *prometheus.CounterVec
+	proofs       *prometheus.CounterVec
+}
+
+func newMetrics(reg *prometheus.Registry, s *Service) *metrics {
+	m := &metrics{
+		reg:          reg,
+		batches:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tracegate_gateway_batches_total", Help: "Uploaded batches by outcome (accepted, duplicate, or the error kind)."}, []string{"outcome"}),
+		events:       prometheus.NewCounter(prometheus.CounterOpts{Name: "tracegate_gateway_events_indexed_total", Help: "Events indexed."}),
+		anchored:     prometheus.NewCounter(prometheus.CounterOpts{Name: "tracegate_gateway_batches_anchored_total", Help: "Batches anchored on the ledger."}),
+		anchorErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tracegate_gateway_anchor_errors_total", Help: "Failed anchoring attempts: unavailable (retried with backoff) or refused (kept queued, alarmed)."}, []string{"kind"}),
+		anchorSubmit: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tracegate_gateway_anchor_submit_seconds", Help: "Ledger submit-to-commit time of an anchor.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 15)}),
+		anchorDelay:  prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tracegate_gateway_anchor_delay_seconds", Help: "Time from a batch's acceptance to its anchor.", Buckets: prometheus.ExponentialBuckets(0.005, 2, 16)}),
+		captures:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tracegate_gateway_capture_total", Help: "EPCIS capture requests by outcome."}, []string{"outcome"}),
+		proofs:       prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tracegate_gateway_proofs_total", Help: "Proof requests by outcome."}, []string{"outcome"}),
+	}
+	if reg == nil {
+		return m
+	}
+	reg.MustRegister(m.batches, m.events, m.anchored, m.anchorErrors, m.anchorSubmit, m.anchorDelay, m.captures, m.proofs)
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tracegate_gateway_anchor_queue", Help: "Batches waiting for their anchor."},
+		func() float64 { return float64(s.AnchorStatus().Queued) }))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tracegate_gateway_anchor_queue_oldest_seconds", Help: "Age of the oldest batch waiting for its anchor."},
+		func() float64 {
+			o := s.AnchorStatus().Oldest
+			if o.IsZero() {
+				return 0
+			}
+			return s.now().Sub(o).Seconds()
+		}))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tracegate_gateway_anchor_stuck", Help: "Batches the ledger refused to anchor (kept queued)."},
+		func() float64 { return float64(s.AnchorStatus().Stuck) }))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tracegate_gateway_ledger_up", Help: "0 while the ledger is unavailable to the anchoring pipeline."},
+		func() float64 {
+			if s.AnchorStatus().LedgerDown {
+				return 0
+			}
+			return 1
+		}))
+	return m
+}
