@@ -207,7 +207,7 @@ func ilmdLot(ev epcis.Event) (store.LotRef, bool) {
 	}
 	var lot string
 	for k, v := range ilmd {
-		if s, ok := v.(string); ok && (k == "cbvmda:lotNumber" || k == "urn:epcglobal:cbv:mda#lotNumber" || k == "lotNumber") {
+		if s, ok := v.(string); ok && (k == "cbvmda:lotNumber" || k == "urn:epcglobal:cbv:mda:lotNumber" || k == "urn:epcglobal:cbv:mda#lotNumber") {
 			lot = s
 		}
 	}

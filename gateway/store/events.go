@@ -131,6 +131,9 @@ func (s *Store) PutBatch(rec BatchRecord, events []IndexedEvent) (dup bool, newE
 		if err := setJSON(txn, edgeSeqKey(pBatch, h.Edge, h.Seq), rec); err != nil {
 			return err
 		}
+		if err := txn.Set(recentBatchKey(rec.ReceivedAt, h.Edge, h.Seq), nil); err != nil {
+			return err
+		}
 		if err := setJSON(txn, []byte(pHead+h.Edge), Head{NextSeq: h.Seq + 1, LastHash: rec.HeaderHash}); err != nil {
 			return err
 		}

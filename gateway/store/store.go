@@ -33,6 +33,7 @@ const (
 	pSerial  = "sl/" // sl/{epc} -> LotRef (serial -> lot, from commissioning ILMD)
 	pLotSer  = "ls/" // ls/{gtin}\x00{lot}\x00{epc} -> nil
 	pMetaKey = "meta/"
+	pRecent  = "br/" // br/{time8}{edge}\x00{seq8} -> nil: batches by arrival
 )
 
 // Errors callers tell apart.
@@ -338,4 +339,106 @@ func (s *Store) Job(id string) (CaptureJob, error) {
 	var j CaptureJob
 	err := s.db.View(func(txn *badger.Txn) error { return getJSON(txn, []byte(pJob+id), &j) })
 	return j, err
+}
+
+func recentBatchKey(t time.Time, edge string, seq uint64) []byte {
+	k := append([]byte(pRecent), time8(t)...)
+	k = append(k, edge...)
+	k = append(k, 0)
+	return append(k, seq8(seq)...)
+}
+
+// EdgeHead is an edge and how far its chain was accepted.
+type EdgeHead struct {
+	Edge string `json:"edge"`
+	Head
+}
+
+// Edges lists every edge that uploaded a batch, sorted by ID.
+func (s *Store) Edges() ([]EdgeHead, error) {
+	var out []EdgeHead
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, Prefix: []byte(pHead)})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			e := EdgeHead{Edge: string(it.Item().Key()[len(pHead):])}
+			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &e.Head) }); err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// BatchSummary is an accepted batch with its anchor, without its leaves.
+type BatchSummary struct {
+	Header     batch.Header  `json:"header"`
+	HeaderHash string        `json:"headerHash"`
+	ReceivedAt time.Time     `json:"receivedAt"`
+	Source     string        `json:"source"`
+	Anchor     *AnchorRecord `json:"anchor,omitempty"`
+	Queue      *QueueEntry   `json:"queue,omitempty"`
+}
+
+func summarise(txn *badger.Txn, edge string, seq uint64) (BatchSummary, error) {
+	var b BatchRecord
+	if err := getJSON(txn, edgeSeqKey(pBatch, edge, seq), &b); err != nil {
+		return BatchSummary{}, err
+	}
+	sum := BatchSummary{Header: b.Header, HeaderHash: b.HeaderHash, ReceivedAt: b.ReceivedAt, Source: b.Source}
+	var a AnchorRecord
+	if err := getJSON(txn, edgeSeqKey(pAnchor, edge, seq), &a); err == nil {
+		sum.Anchor = &a
+	}
+	var q QueueEntry
+	if err := getJSON(txn, edgeSeqKey(pQueue, edge, seq), &q); err == nil {
+		sum.Queue = &q
+	}
+	return sum, nil
+}
+
+// RecentBatches lists the latest accepted batches, newest first.
+func (s *Store) RecentBatches(limit int) ([]BatchSummary, error) {
+	var out []BatchSummary
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pRecent), Reverse: true})
+		defer it.Close()
+		for it.Seek([]byte(pRecent + "\xff")); it.ValidForPrefix([]byte(pRecent)) && len(out) < limit; it.Next() {
+			k := it.Item().Key()[len(pRecent)+8:]
+			if len(k) < 9 {
+				continue
+			}
+			edge := string(k[:len(k)-9])
+			seq := binary.BigEndian.Uint64(k[len(k)-8:])
+			sum, err := summarise(txn, edge, seq)
+			if err != nil {
+				return err
+			}
+			out = append(out, sum)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Batches lists an edge's batches from seq from, in order.
+func (s *Store) Batches(edge string, from uint64, limit int) ([]BatchSummary, error) {
+	var out []BatchSummary
+	err := s.db.View(func(txn *badger.Txn) error {
+		prefix := []byte(pBatch + edge + "\x00")
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		defer it.Close()
+		for it.Seek(edgeSeqKey(pBatch, edge, from)); it.ValidForPrefix(prefix) && len(out) < limit; it.Next() {
+			seq := binary.BigEndian.Uint64(it.Item().Key()[len(prefix):])
+			sum, err := summarise(txn, edge, seq)
+			if err != nil {
+				return err
+			}
+			out = append(out, sum)
+		}
+		return nil
+	})
+	return out, err
 }

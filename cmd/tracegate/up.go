@@ -1,0 +1,366 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tracegate/tracegate/edge"
+	"github.com/tracegate/tracegate/edge/broker"
+	"github.com/tracegate/tracegate/edge/journal"
+	"github.com/tracegate/tracegate/gateway"
+	"github.com/tracegate/tracegate/gateway/demo"
+	"github.com/tracegate/tracegate/ledger"
+	"github.com/tracegate/tracegate/ledger/backend"
+	"github.com/tracegate/tracegate/web"
+)
+
+// upOptions are the flags of tracegate up.
+type upOptions struct {
+	data    string
+	http    string
+	mqtt    string
+	devices bool
+	public  string
+}
+
+func newUpCmd() *cobra.Command {
+	var o upOptions
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Run everything in one process on embedded defaults: broker, ledger, gateway, portal, an edge agent and demo devices",
+		Long: `up runs tracegate on one machine with no other services: the embedded MQTT
+broker (device authentication and topic ACLs on), the embedded ledger, the
+gateway with the web portal, one edge agent fed by the broker's publish
+hook (a device's PUBACK follows durability), and demo devices that keep
+publishing. It seeds a demo consortium the first time and carries on where
+it stopped on later runs with the same --data. Credentials are written to
+<data>/demo-credentials.json.`,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runUp(cmd.Context(), o) },
+	}
+	cmd.Flags().StringVar(&o.data, "data", "data", "data directory (created if missing)")
+	cmd.Flags().StringVar(&o.http, "http", "127.0.0.1:8080", "portal and API listen address")
+	cmd.Flags().StringVar(&o.mqtt, "mqtt", "127.0.0.1:1883", "MQTT broker listen address")
+	cmd.Flags().BoolVar(&o.devices, "devices", true, "run the simulated demo devices")
+	cmd.Flags().StringVar(&o.public, "public-url", "", "public base URL of the portal (default http://<--http>)")
+	return cmd
+}
+
+// Credentials is <data>/demo-credentials.json (DESIGN.md).
+type Credentials struct {
+	Portal string `json:"portal"`
+	Admin  struct {
+		User     string `json:"user"`
+		Password string `json:"password"`
+	} `json:"admin"`
+	Device DeviceCredential `json:"device"`
+}
+
+// DeviceCredential is one device's MQTT login.
+type DeviceCredential struct {
+	ClientID string `json:"clientID"`
+	Username string `json:"username"`
+	Password string `json:"password"`
+	Topic    string `json:"topic"`
+	Site     string `json:"site,omitempty"`
+	Kind     string `json:"kind,omitempty"`
+}
+
+const (
+	demoSite       = "wh1"
+	demoEdgeID     = "edge-wh1"
+	demoProbe      = "probe-1"
+	adminUser      = "admin"
+	gatewayOrg     = demo.Warehouse
+	credentialFile = "demo-credentials.json"
+	devicesFile    = "devices.json"
+)
+
+func randomSecret() string {
+	var b [18]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// writeJSONFile writes v to path with mode 0600, atomically.
+func writeJSONFile(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func readJSONFile(path string, v any) (bool, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, json.Unmarshal(b, v)
+}
+
+// demoEdgeConfig maps the demo warehouse's devices to EPCIS locations.
+func demoEdgeConfig(data, gatewayURL string) edge.Config {
+	cfg := edge.Defaults()
+	cfg.ID = demoEdgeID
+	cfg.DataDir = filepath.Join(data, "edge")
+	cfg.Gateway.URL = gatewayURL
+	cfg.Sites = map[string]edge.Site{
+		demoSite: {
+			Location: demo.WarehouseSite,
+			Readers: map[string]edge.Reader{
+				"dock-in-1":  {ReadPoint: demo.WarehouseDockIn, BizLocation: demo.WarehouseSite, BizStep: "receiving", Disposition: "in_progress"},
+				"dock-out-1": {ReadPoint: demo.WarehouseDockOut, BizLocation: demo.WarehouseSite, BizStep: "shipping", Disposition: "in_transit"},
+			},
+			Sensors: map[string]edge.Sensor{
+				"coldroom-1": {ReadPoint: demo.WarehouseColdRoom, BizLocation: demo.WarehouseColdRoom},
+				"reefer-1":   {ReadPoint: demo.WarehouseDockOut, BizLocation: demo.WarehouseSite},
+				demoProbe:    {ReadPoint: demo.WarehouseColdRoom, BizLocation: demo.WarehouseColdRoom},
+			},
+		},
+	}
+	return cfg
+}
+
+func runUp(ctx context.Context, o upOptions) error {
+	log := slog.Default()
+	if err := os.MkdirAll(o.data, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	for _, a := range []struct{ flag, addr string }{{"--http", o.http}, {"--mqtt", o.mqtt}} {
+		if ln, err := net.Listen("tcp", a.addr); err != nil {
+			return fmt.Errorf("%s %s is not free (%v): stop what uses it or pick another address, e.g. %s 127.0.0.1:0", a.flag, a.addr, err, a.flag)
+		} else {
+			ln.Close()
+		}
+	}
+	public := o.public
+	if public == "" {
+		public = "http://" + o.http
+	}
+	step := func(msg string, args ...any) { log.Info(msg, args...) }
+
+	// Ledger.
+	step("opening the embedded ledger", "dir", filepath.Join(o.data, "ledger"))
+	lcfg := backend.Config{Kind: ledger.KindEmbedded, Orgs: demo.OrgIDs()}
+	if err := lcfg.Validate(o.data); err != nil {
+		return err
+	}
+	led, err := backend.Open(lcfg, log)
+	if err != nil {
+		return err
+	}
+	defer led.Close()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	// Gateway.
+	step("opening the gateway store", "dir", filepath.Join(o.data, "gateway"))
+	svc, err := gateway.New(gateway.Config{
+		DataDir:   filepath.Join(o.data, "gateway"),
+		Reader:    ledger.Identity{Org: gatewayOrg, User: ledger.AdminUser},
+		PublicURL: public,
+	}, led, gateway.WithLogger(log), gateway.WithRegistry(reg))
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+
+	// Edge agent, uploading to the gateway over its HTTP API.
+	ecfg := demoEdgeConfig(o.data, "http://"+o.http)
+	agent, err := edge.New(ecfg, edge.WithLogger(log), edge.WithRegistry(reg))
+	if err != nil {
+		return err
+	}
+	defer agent.Close()
+
+	// Seed the demo consortium (idempotent).
+	capID, capKey := svc.CaptureDevice()
+	step("seeding the demo consortium (idempotent)")
+	if err := demo.Seed(ctx, svc, []demo.Device{
+		{ID: demoEdgeID, Org: demo.Warehouse, Kind: ledger.DeviceEdge, Site: demoSite, Description: "edge agent at the North warehouse", PublicKey: agent.PublicKey()},
+		{ID: capID, Org: gatewayOrg, Kind: ledger.DeviceCapture, Description: "gateway capture sealer (POST /epcis/capture)", PublicKey: capKey},
+	}, log); err != nil {
+		return fmt.Errorf("seed demo consortium: %w", err)
+	}
+
+	// Device and portal credentials, created once and reused.
+	creds, devs, err := loadOrCreateCredentials(o.data, public, o.mqtt)
+	if err != nil {
+		return err
+	}
+
+	// Broker, feeding the edge from its publish hook.
+	accounts, err := brokerAccounts(devs)
+	if err != nil {
+		return err
+	}
+	brk, err := broker.New(broker.Config{Addr: o.mqtt, Accounts: accounts},
+		broker.WithLogger(log),
+		broker.WithMetrics(reg),
+		broker.WithIngest(func(ctx context.Context, m broker.Message) error {
+			return agent.Ingest(ctx, journal.Raw{Topic: m.Topic, Payload: m.Payload, ClientID: m.ClientID, Received: m.Received})
+		}))
+	if err != nil {
+		return err
+	}
+
+	app, err := web.New(svc, web.Config{PublicURL: public, Registry: reg, Edges: []web.EdgeView{agent}})
+	if err != nil {
+		return err
+	}
+	if err := app.EnsureUser(creds.Admin.User, creds.Admin.Password, gatewayOrg, ledger.RoleOrgAdmin); err != nil {
+		return fmt.Errorf("portal admin: %w", err)
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return svc.Run(gctx) })
+	g.Go(func() error { return app.Run(gctx, o.http) })
+	g.Go(func() error { return agent.Run(gctx) })
+	g.Go(func() error { return brk.Run(gctx) })
+	if o.devices {
+		g.Go(func() error { return runDemoDevices(gctx, brk, devs, log) })
+	}
+	printBanner(os.Stdout, creds, o)
+	err = g.Wait()
+	if ctx.Err() != nil {
+		log.Info("tracegate stopped cleanly")
+		return nil
+	}
+	return err
+}
+
+// loadOrCreateCredentials reads <data>/demo-credentials.json and
+// <data>/devices.json, creating them with fresh secrets the first time.
+func loadOrCreateCredentials(data, public, mqttAddr string) (Credentials, []DeviceCredential, error) {
+	var creds Credentials
+	cpath := filepath.Join(data, credentialFile)
+	ok, err := readJSONFile(cpath, &creds)
+	if err != nil {
+		return creds, nil, fmt.Errorf("read %s: %w", cpath, err)
+	}
+	var devs []DeviceCredential
+	dpath := filepath.Join(data, devicesFile)
+	okd, err := readJSONFile(dpath, &devs)
+	if err != nil {
+		return creds, nil, fmt.Errorf("read %s: %w", dpath, err)
+	}
+	if !okd {
+		for _, d := range demoDevices() {
+			d.Password = randomSecret()
+			devs = append(devs, d)
+		}
+		if err := writeJSONFile(dpath, devs); err != nil {
+			return creds, nil, err
+		}
+	}
+	if !ok || creds.Admin.Password == "" {
+		creds.Admin.User = adminUser
+		creds.Admin.Password = randomSecret()
+	}
+	creds.Portal = public
+	for _, d := range devs {
+		if d.Username == demoProbe {
+			creds.Device = d
+		}
+	}
+	if err := writeJSONFile(cpath, creds); err != nil {
+		return creds, nil, err
+	}
+	return creds, devs, nil
+}
+
+// demoDevices are the demo warehouse's devices (passwords are added when
+// the credentials are first created).
+func demoDevices() []DeviceCredential {
+	mk := func(kind, id string) DeviceCredential {
+		return DeviceCredential{ClientID: id, Username: id, Site: demoSite, Kind: kind, Topic: "tracegate/" + demoSite + "/" + kind + "/" + id}
+	}
+	return []DeviceCredential{
+		mk(broker.KindRFID, "dock-in-1"),
+		mk(broker.KindRFID, "dock-out-1"),
+		mk(broker.KindSensor, "coldroom-1"),
+		mk(broker.KindSensor, "reefer-1"),
+		mk(broker.KindScanner, "handheld-1"),
+		mk(broker.KindSensor, demoProbe),
+	}
+}
+
+func brokerAccounts(devs []DeviceCredential) ([]broker.Account, error) {
+	out := make([]broker.Account, 0, len(devs))
+	for _, d := range devs {
+		h, err := broker.HashPassword(d.Password)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, broker.Account{Username: d.Username, PasswordHash: h, Role: broker.RoleDevice, Site: d.Site, Kind: d.Kind})
+	}
+	return out, nil
+}
+
+func printBanner(w *os.File, c Credentials, o upOptions) {
+	host, port, _ := net.SplitHostPort(o.mqtt)
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	fmt.Fprintf(w, `
+tracegate is up (embedded broker, ledger, gateway, edge%s)
+
+  Portal     %s
+  Admin      user %q  password %q
+  Device     client ID %q  user %q  password %q
+             topic %s
+  Data       %s  (credentials in %s)
+
+Publish a reading and prove it:
+  mosquitto_pub -h %s -p %s -q 1 -i %s -u %s -P '%s' \
+    -t %s -m '{"temperature": 4.2}'
+  open %s/events   (or: tracegate verify --gateway %s <eventID>)
+
+Ctrl-C stops everything cleanly; run again with the same --data to carry on.
+`, map[bool]string{true: ", demo devices", false: ""}[o.devices],
+		c.Portal, c.Admin.User, c.Admin.Password,
+		c.Device.ClientID, c.Device.Username, c.Device.Password, c.Device.Topic,
+		o.data, filepath.Join(o.data, credentialFile),
+		host, port, c.Device.ClientID, c.Device.Username, c.Device.Password, c.Device.Topic,
+		c.Portal, c.Portal)
+}
+
+// waitTCP waits until addr accepts connections.
+func waitTCP(ctx context.Context, addr string) error {
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
