@@ -105,3 +105,7 @@ func populate(t testing.TB, l ledger.Ledger, edgeID string, n int) (ledgertest.E
 	}
 	return e, out
 }
+
+type edgeT = ledgertest.Edge
+
+func newEdge(id string) edgeT { return ledgertest.NewEdge(id) }

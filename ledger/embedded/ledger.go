@@ -112,6 +112,12 @@ func Open(dir string, cfg Config) (*Ledger, error) {
 		}
 		l.keys[org] = k
 	}
+	pending, err := l.pendingPurges()
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open ledger: find pending purges: %w", err)
+	}
+	l.purge(pending)
 	go l.writer()
 	return l, nil
 }

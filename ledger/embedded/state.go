@@ -168,7 +168,11 @@ func (s *txState) GetPrivateData(collection, key string) ([]byte, error) {
 	if err := s.collectionFor(collection, key); err != nil {
 		return nil, err
 	}
-	return s.get(privateKey(collection, key))
+	v, err := s.get(privateKey(collection, key))
+	if len(v) == 0 {
+		return nil, err // absent, or purged and awaiting removal
+	}
+	return v, err
 }
 
 func (s *txState) putPrivate(collection, key string, value []byte, op string) error {
@@ -260,7 +264,7 @@ func (s *txState) sortedPrivate() []*privateWrite {
 }
 
 // apply writes the buffered writes into the Badger transaction and returns
-// the private keys to purge physically once committed.
+// the private keys to purge physically once committed (see Ledger.purge).
 func (s *txState) apply() (purge [][]byte, err error) {
 	ws, _ := s.writeSet()
 	for _, w := range ws {
@@ -275,9 +279,14 @@ func (s *txState) apply() (purge [][]byte, err error) {
 	}
 	for _, p := range s.sortedPrivate() {
 		k := privateKey(p.collection, p.key)
-		if p.op == OpPut {
+		switch p.op {
+		case OpPut:
 			err = s.btx.Set(k, p.value)
-		} else {
+		case OpPurge:
+			// An empty value marks the key for purging: Badger's DropPrefix
+			// only drops keys it can see, and a deleted key it cannot.
+			err = s.btx.Set(k, []byte{})
+		default:
 			err = s.btx.Delete(k)
 		}
 		if err != nil {

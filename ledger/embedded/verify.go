@@ -341,6 +341,9 @@ func (v *verifier) checkPrivate() error {
 		if i < 0 || len(rest) < i+2 || rest[len(rest)-1] != 0 {
 			return v.fail(v.rep.Height, -1, string(rest), "malformed private data key")
 		}
+		if item.ValueSize() == 0 {
+			continue // purged, awaiting removal: absent
+		}
 		collection, key := string(rest[:i]), rest[i+1:len(rest)-1]
 		id := collection + "\x00" + hashHex(key)
 		want, ok := v.private[id]

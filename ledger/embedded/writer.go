@@ -251,9 +251,12 @@ func (l *Ledger) advance(h head, cfg *ChainConfig) {
 	l.mu.Unlock()
 }
 
-// purge removes every version of purged private keys from Badger. It runs
-// after the commit; should the process die in between, the value is
-// already deleted, and only older versions wait for Badger's compaction.
+// purge removes every version of purged private keys from Badger once the
+// block that purges them has committed. The block leaves each such key
+// with an empty value, a marker no real value has (PutPrivateData refuses
+// empty values) and that reads as absent; DropPrefix then drops the marker
+// with every older version. Should the process die in between, Open finds
+// the markers and finishes the job.
 func (l *Ledger) purge(keys [][]byte) {
 	if len(keys) == 0 {
 		return
@@ -261,6 +264,22 @@ func (l *Ledger) purge(keys [][]byte) {
 	if err := l.db.DropPrefix(keys...); err != nil {
 		l.log.Error("purge private data: drop old versions", "component", "ledger/embedded", "err", err)
 	}
+}
+
+// pendingPurges lists the private keys marked for purging.
+func (l *Ledger) pendingPurges() ([][]byte, error) {
+	var keys [][]byte
+	err := l.db.View(func(btx *badger.Txn) error {
+		it := btx.NewIterator(badger.IteratorOptions{Prefix: privatePrefix})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			if it.Item().ValueSize() == 0 {
+				keys = append(keys, it.Item().KeyCopy(nil))
+			}
+		}
+		return nil
+	})
+	return keys, err
 }
 
 // commitConfig commits a membership change as its own block.
