@@ -83,7 +83,7 @@ func preHash(e Event, ctx Context, vocab *vocabSet, ignore []string) (string, er
 		vocab = eventVocab(ev, merged)
 	}
 	h := &hasher{ns: merged, vocab: vocab}
-	root, err := h.convObject(ev, 0, ignore)
+	root, err := h.convObject(ev, 0, ignore, false)
 	if err != nil {
 		return "", err
 	}
@@ -204,7 +204,7 @@ func isListBreaker(name string) bool {
 	return name == "bizTransaction" || name == "source" || name == "destination"
 }
 
-func (h *hasher) conv(v any, depth int) (*node, error) {
+func (h *hasher) conv(v any, depth int, entries bool) (*node, error) {
 	if depth > maxHashDepth {
 		return nil, &HashError{Reason: "nested too deeply"}
 	}
@@ -227,7 +227,7 @@ func (h *hasher) conv(v any, depth int) (*node, error) {
 			if s, ok := el.(string); ok && isListBreaker(s) {
 				sortIt = false
 			}
-			k, err := h.conv(el, depth+1)
+			k, err := h.conv(el, depth+1, entries)
 			if err != nil {
 				return nil, err
 			}
@@ -238,12 +238,12 @@ func (h *hasher) conv(v any, depth int) (*node, error) {
 		}
 		return n, nil
 	case map[string]any:
-		return h.convObject(x, depth, nil)
+		return h.convObject(x, depth, nil, entries)
 	}
 	return nil, &HashError{Reason: fmt.Sprintf("unsupported value %T", v)}
 }
 
-func (h *hasher) convObject(m map[string]any, depth int, ignore []string) (*node, error) {
+func (h *hasher) convObject(m map[string]any, depth int, ignore []string, entry bool) (*node, error) {
 	if depth > maxHashDepth {
 		return nil, &HashError{Reason: "nested too deeply"}
 	}
@@ -260,7 +260,10 @@ func (h *hasher) convObject(m map[string]any, depth int, ignore []string) (*node
 		}
 		n.text = t
 	}
-	keys := memberOrder(m)
+	keys := sortedKeys(m)
+	if entry {
+		keys = entryMemberOrder(keys)
+	}
 	breaker := false
 	for _, k := range keys {
 		if isListBreaker(k) {
@@ -270,7 +273,7 @@ func (h *hasher) convObject(m map[string]any, depth int, ignore []string) (*node
 			continue
 		}
 		v := m[k]
-		child, err := h.conv(v, depth+1)
+		child, err := h.conv(v, depth+1, k == "bizTransactionList" || k == "sourceList" || k == "destinationList")
 		if err != nil {
 			return nil, err
 		}
@@ -289,12 +292,14 @@ func (h *hasher) convObject(m map[string]any, depth int, ignore []string) (*node
 	return n, nil
 }
 
-// memberOrder lists an object's members: "type" first, then the
-// identifier members of list entries, then the rest in byte order. Only
-// objects holding bizTransaction/source/destination keep this order into
-// the hash; all others are sorted anyway.
-func memberOrder(m map[string]any) []string {
-	keys := sortedKeys(m)
+// entryMemberOrder orders the members of a bizTransactionList,
+// sourceList or destinationList entry as GS1 writes them: "type" first,
+// then the identifier, then the rest in byte order. Members of other
+// objects are taken in byte order. (The reference keeps JSON member order,
+// which matters only in objects holding bizTransaction, source or
+// destination members; a decoded map has no order, so this is the
+// canonical one.)
+func entryMemberOrder(keys []string) []string {
 	rank := func(k string) int {
 		switch k {
 		case "type":
