@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"crypto/x509"
@@ -44,6 +45,8 @@ type Agent struct {
 	wakeProcess chan struct{}
 	wakeSeal    chan struct{}
 	wakeUpload  chan struct{}
+
+	subscribed atomic.Bool
 
 	// procMu serialises processing steps (the processor, Flush).
 	procMu sync.Mutex

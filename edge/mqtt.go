@@ -55,9 +55,11 @@ func (a *Agent) runSubscriber(ctx context.Context) error {
 			a.log.Error("subscribe", "topics", c.Topics, "err", tok.Error())
 			return
 		}
+		a.subscribed.Store(true)
 		a.log.Info("subscribed", "broker", c.Broker, "topics", c.Topics)
 	})
 	opts.SetConnectionLostHandler(func(_ mqtt.Client, err error) {
+		a.subscribed.Store(false)
 		a.log.Warn("broker connection lost; reconnecting", "broker", c.Broker, "err", err)
 	})
 	// Messages the broker re-delivers right after connecting arrive before
@@ -75,3 +77,7 @@ func (a *Agent) runSubscriber(ctx context.Context) error {
 	cl.Disconnect(250)
 	return fmt.Errorf("subscriber stopped: %w", ctx.Err())
 }
+
+// Connected reports whether the edge is connected to its broker and
+// subscribed (always false when it is fed in-process).
+func (a *Agent) Connected() bool { return a.subscribed.Load() }

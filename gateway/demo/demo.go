@@ -154,13 +154,8 @@ func Seed(ctx context.Context, svc *gateway.Service, devices []Device, log *slog
 		}
 	}
 	for _, d := range devices {
-		dev := ledger.Device{ID: d.ID, Org: d.Org, Kind: d.Kind, Site: d.Site, Description: d.Description,
-			PublicKey: base64.StdEncoding.EncodeToString(d.PublicKey)}
-		if _, err := c.RegisterDevice(ctx, admin(d.Org), dev); err != nil {
-			if errors.Is(err, ledger.ErrConflict) {
-				return fmt.Errorf("register device %s: %w (its key changed: was the data directory's key file replaced? start with a fresh --data or restore the key)", d.ID, err)
-			}
-			return fmt.Errorf("register device %s: %w", d.ID, err)
+		if err := RegisterDevice(ctx, svc, d); err != nil {
+			return err
 		}
 	}
 	var events []epcis.Event
@@ -186,6 +181,20 @@ func Seed(ctx context.Context, svc *gateway.Service, devices []Device, log *slog
 		return fmt.Errorf("commission demo packs: %w", err)
 	}
 	log.Info("demo consortium seeded", "orgs", len(Orgs), "products", len(Products), "commissioningEvents", len(st.EventIDs), "capture", st.CaptureID)
+	return nil
+}
+
+// RegisterDevice registers (idempotently) a device's key on the ledger as
+// its org's admin.
+func RegisterDevice(ctx context.Context, svc *gateway.Service, d Device) error {
+	dev := ledger.Device{ID: d.ID, Org: d.Org, Kind: d.Kind, Site: d.Site, Description: d.Description,
+		PublicKey: base64.StdEncoding.EncodeToString(d.PublicKey)}
+	if _, err := svc.Ledger().RegisterDevice(ctx, ledger.Identity{Org: d.Org, User: ledger.AdminUser}, dev); err != nil {
+		if errors.Is(err, ledger.ErrConflict) {
+			return fmt.Errorf("register device %s: %w (its key changed: was the data directory's key file replaced? start with a fresh --data or restore the key)", d.ID, err)
+		}
+		return fmt.Errorf("register device %s: %w", d.ID, err)
+	}
 	return nil
 }
 

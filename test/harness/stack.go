@@ -1,0 +1,287 @@
+// Package harness starts real tracegate components for end-to-end tests and
+// for `tracegate bench`: the embedded ledger, the gateway with its web API,
+// edge agents, the embedded broker, and a real Mosquitto process. Nothing
+// here is a mock.
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tracegate/tracegate/edge"
+	"github.com/tracegate/tracegate/edge/broker"
+	"github.com/tracegate/tracegate/edge/journal"
+	"github.com/tracegate/tracegate/gateway"
+	"github.com/tracegate/tracegate/gateway/demo"
+	"github.com/tracegate/tracegate/ledger"
+	"github.com/tracegate/tracegate/ledger/backend"
+	"github.com/tracegate/tracegate/web"
+)
+
+// GatewayOrg is the org the test gateway reads the ledger as.
+const GatewayOrg = demo.Warehouse
+
+// Gateway is a running ledger + gateway + web API.
+type Gateway struct {
+	Dir    string
+	Ledger ledger.Ledger
+	Svc    *gateway.Service
+	App    *web.App
+	Addr   string
+	URL    string
+	Reg    *prometheus.Registry
+
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// FreeAddr returns a free 127.0.0.1 TCP address.
+func FreeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// StartGateway opens the embedded ledger with the demo consortium, seeds it
+// (orgs, products, lots, the capture device) and serves the gateway's web
+// API on a free port.
+func StartGateway(ctx context.Context, dir string, log *slog.Logger) (*Gateway, error) {
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(discard{}, nil))
+	}
+	g := &Gateway{Dir: dir, Reg: prometheus.NewRegistry(), done: make(chan error, 1)}
+	lcfg := backend.Config{Kind: ledger.KindEmbedded, Orgs: demo.OrgIDs()}
+	if err := lcfg.Validate(dir); err != nil {
+		return nil, err
+	}
+	led, err := backend.Open(lcfg, log)
+	if err != nil {
+		return nil, err
+	}
+	g.Ledger = led
+	addr, err := FreeAddr()
+	if err != nil {
+		led.Close()
+		return nil, err
+	}
+	g.Addr, g.URL = addr, "http://"+addr
+	svc, err := gateway.New(gateway.Config{
+		DataDir: filepath.Join(dir, "gateway"), Reader: ledger.Identity{Org: GatewayOrg, User: ledger.AdminUser}, PublicURL: g.URL,
+	}, led, gateway.WithLogger(log), gateway.WithRegistry(g.Reg))
+	if err != nil {
+		led.Close()
+		return nil, err
+	}
+	g.Svc = svc
+	capID, capKey := svc.CaptureDevice()
+	if err := demo.Seed(ctx, svc, []demo.Device{{ID: capID, Org: GatewayOrg, Kind: ledger.DeviceCapture, PublicKey: capKey}}, log); err != nil {
+		g.closeStores()
+		return nil, err
+	}
+	app, err := web.New(svc, web.Config{PublicURL: g.URL, Registry: g.Reg})
+	if err != nil {
+		g.closeStores()
+		return nil, err
+	}
+	g.App = app
+	rctx, cancel := context.WithCancel(context.Background())
+	g.cancel = cancel
+	errs := make(chan error, 2)
+	go func() { errs <- svc.Run(rctx) }()
+	go func() { errs <- app.Run(rctx, addr) }()
+	go func() {
+		e1, e2 := <-errs, <-errs
+		g.done <- errors.Join(ignoreCanceled(e1), ignoreCanceled(e2))
+	}()
+	if err := WaitHTTP(ctx, g.URL+"/healthz"); err != nil {
+		g.Close()
+		return nil, err
+	}
+	return g, nil
+}
+
+func ignoreCanceled(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+func (g *Gateway) closeStores() {
+	if g.Svc != nil {
+		g.Svc.Close()
+	}
+	if g.Ledger != nil {
+		g.Ledger.Close()
+	}
+}
+
+// Close stops the gateway and closes its stores.
+func (g *Gateway) Close() error {
+	var err error
+	if g.cancel != nil {
+		g.cancel()
+		err = <-g.done
+	}
+	g.closeStores()
+	return err
+}
+
+// RegisterEdge registers an edge's key on the ledger as the warehouse's.
+func (g *Gateway) RegisterEdge(ctx context.Context, id string, pub []byte) error {
+	return demo.RegisterDevice(ctx, g.Svc, demo.Device{ID: id, Org: demo.Warehouse, Kind: ledger.DeviceEdge, Site: "wh1", PublicKey: pub})
+}
+
+// WaitHTTP waits until url answers 200.
+func WaitHTTP(ctx context.Context, url string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s did not come up: %v", url, err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// EdgeConfig is the demo warehouse edge's configuration for a test.
+func EdgeConfig(id, dir, gatewayURL string) edge.Config {
+	cfg := edge.Defaults()
+	cfg.ID = id
+	cfg.DataDir = dir
+	cfg.Gateway.URL = gatewayURL
+	cfg.Gateway.MaxBackoff = 2 * time.Second
+	cfg.Batch.MaxAge = 200 * time.Millisecond
+	cfg.Smoothing.Window = 300 * time.Millisecond
+	cfg.Limits.MinFreeBytes = 0
+	cfg.Sites = map[string]edge.Site{
+		"wh1": {
+			Location: demo.WarehouseSite,
+			Readers: map[string]edge.Reader{
+				"dock-in-1":  {ReadPoint: demo.WarehouseDockIn, BizStep: "receiving", Disposition: "in_progress"},
+				"dock-out-1": {ReadPoint: demo.WarehouseDockOut, BizStep: "shipping", Disposition: "in_transit"},
+			},
+			Sensors: map[string]edge.Sensor{
+				"coldroom-1": {ReadPoint: demo.WarehouseColdRoom, BizLocation: demo.WarehouseColdRoom},
+			},
+		},
+	}
+	return cfg
+}
+
+// Embedded is the tracegate up topology in-process: a gateway, an edge
+// fed by the embedded broker's publish hook, and the broker.
+type Embedded struct {
+	*Gateway
+	Agent  *edge.Agent
+	Broker *broker.Broker
+	MQTT   string
+
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// StartEmbedded starts the embedded topology with the given device
+// accounts (see DeviceAccount).
+func StartEmbedded(ctx context.Context, dir string, accounts []broker.Account, log *slog.Logger) (*Embedded, error) {
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(discard{}, nil))
+	}
+	g, err := StartGateway(ctx, dir, log)
+	if err != nil {
+		return nil, err
+	}
+	e := &Embedded{Gateway: g, done: make(chan error, 2)}
+	a, err := edge.New(EdgeConfig("edge-wh1", filepath.Join(dir, "edge"), g.URL), edge.WithLogger(log), edge.WithRegistry(g.Reg))
+	if err != nil {
+		g.Close()
+		return nil, err
+	}
+	e.Agent = a
+	if err := g.RegisterEdge(ctx, a.ID(), a.PublicKey()); err != nil {
+		a.Close()
+		g.Close()
+		return nil, err
+	}
+	mqttAddr, err := FreeAddr()
+	if err != nil {
+		return nil, err
+	}
+	e.MQTT = mqttAddr
+	b, err := broker.New(broker.Config{Addr: mqttAddr, Accounts: accounts}, broker.WithLogger(log), broker.WithMetrics(g.Reg),
+		broker.WithIngest(func(ctx context.Context, m broker.Message) error {
+			return a.Ingest(ctx, journal.Raw{Topic: m.Topic, Payload: m.Payload, ClientID: m.ClientID, Received: m.Received})
+		}))
+	if err != nil {
+		a.Close()
+		g.Close()
+		return nil, err
+	}
+	e.Broker = b
+	rctx, cancel := context.WithCancel(context.Background())
+	e.cancel = cancel
+	go func() { e.done <- ignoreCanceled(a.Run(rctx)) }()
+	go func() { e.done <- ignoreCanceled(b.Run(rctx)) }()
+	if err := waitTCP(ctx, mqttAddr); err != nil {
+		e.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// Close stops everything.
+func (e *Embedded) Close() error {
+	e.cancel()
+	err := errors.Join(<-e.done, <-e.done)
+	e.Agent.Close()
+	return errors.Join(err, e.Gateway.Close())
+}
+
+// DeviceAccount makes a broker account for a device and returns it with
+// its password.
+func DeviceAccount(site, kind, id string) (broker.Account, string, error) {
+	pw := id + "-secret"
+	h, err := broker.HashPassword(pw)
+	return broker.Account{Username: id, PasswordHash: h, Role: broker.RoleDevice, Site: site, Kind: kind}, pw, err
+}
+
+func waitTCP(ctx context.Context, addr string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s did not accept connections: %v", addr, err)
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
