@@ -1,6 +1,7 @@
 package epcis
 
 import (
+	"github.com/tracegate/tracegate/edge/epc"
 	"math"
 	"math/big"
 	"strconv"
@@ -19,12 +20,15 @@ import (
 // vocabulary IRIs, numeric strings are normalised, GS1 identifiers become
 // canonical Digital Link URIs.
 func canonValue(s string) string {
-	s = webVocabulary(s)
-	s = pyNumeric(s)
-	if dl, ok := normaliseGS1URI(s); ok {
-		return dl
-	}
-	return s
+	return toDigitalLink(pyNumeric(webVocabulary(s)))
+}
+
+// toDigitalLink is the one place the hash canonicalises GS1 identifiers
+// (EPC URNs and Digital Link URIs); epc.ToDigitalLink returns what the
+// reference hashes whatever its error says, so the error is not needed.
+func toDigitalLink(s string) string {
+	dl, _ := epc.ToDigitalLink(s)
+	return dl
 }
 
 // webVocabulary rewrites the legacy CBV URN prefixes wherever they occur.
