@@ -39,8 +39,8 @@ func TestForgedTransactionRejected(t *testing.T) {
 	_, stranger, _ := GenerateIdentity()
 	mk := func(org string, key ed25519.PrivateKey, mutate func(*Tx)) error {
 		tx := Tx{Channel: DefaultChannel, Org: org, User: ledger.AdminUser, Fn: ledger.FnRegisterOrg,
-			Args:  []string{`{"id":"` + org + `","name":"X","kind":"manufacturer"}`},
-			Time:  time.Now().UTC().Format(time.RFC3339Nano), Nonce: "n"}
+			Args: []string{`{"id":"` + org + `","name":"X","kind":"manufacturer"}`},
+			Time: time.Now().UTC().Format(time.RFC3339Nano), Nonce: "n"}
 		signed, _ := tx.signingBytes()
 		tx.ID = hashHex(signed)
 		sig := ed25519.Sign(key, signed)

@@ -326,6 +326,13 @@ func (l *Ledger) Submit(ctx context.Context, id ledger.Identity, fn string, args
 	}
 	tx.ID = hashHex(signed)
 	req := &request{ctx: ctx, tx: tx, sig: ed25519.Sign(key, signed), private: private, size: len(signed), reply: make(chan response, 1)}
+	// Authenticate here, concurrently with other submitters, rather than
+	// in the single writer. Membership only grows, so a signature that
+	// verifies against the members now still does when the writer runs.
+	if err := authenticate(l.config(), &req.tx, req.sig); err != nil {
+		return ledger.Result{TxID: tx.ID}, err
+	}
+	req.authenticated = true
 	return l.send(ctx, req)
 }
 

@@ -21,8 +21,10 @@ type request struct {
 	sig     []byte
 	private map[int]string // the clear values of private arguments
 	size    int
-	config  *configChange
-	reply   chan response
+	// authenticated is set when Submit verified the signature already.
+	authenticated bool
+	config        *configChange
+	reply         chan response
 }
 
 type response struct {
@@ -161,8 +163,10 @@ func (l *Ledger) failGroup(group []*request, err error) {
 // writes to btx.
 func (l *Ledger) execute(btx *badger.Txn, cfg *ChainConfig, r *request) (TxRecord, []byte, [][]byte, error) {
 	tx := r.tx
-	if err := authenticate(cfg, &tx, r.sig); err != nil {
-		return TxRecord{}, nil, nil, err
+	if !r.authenticated {
+		if err := authenticate(cfg, &tx, r.sig); err != nil {
+			return TxRecord{}, nil, nil, err
+		}
 	}
 	if _, err := btx.Get(txKey(tx.ID)); err == nil {
 		return TxRecord{}, nil, nil, ledger.Errorf(ledger.Conflict, "transaction %s is already committed", tx.ID)
