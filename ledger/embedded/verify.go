@@ -40,6 +40,7 @@ type Problem struct {
 	Msg   string `json:"msg"`
 }
 
+// String renders the problem as "block N tx I key K: message".
 func (p *Problem) String() string {
 	s := fmt.Sprintf("block %d", p.Block)
 	if p.Tx >= 0 {
