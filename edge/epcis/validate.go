@@ -12,6 +12,8 @@ import (
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 //go:embed standard/EPCIS-JSON-Schema.json
@@ -116,6 +118,9 @@ func (e *ValidationError) Error() string {
 	return b.String()
 }
 
+// englishPrinter renders the schema validator's messages.
+var englishPrinter = message.NewPrinter(language.English)
+
 // maxProblems bounds how many problems one validation reports.
 const maxProblems = 100
 
@@ -167,7 +172,7 @@ func validateValue(v any, locate func(string) (int, string)) error {
 			if len(e.InstanceLocation) == 0 {
 				ptr = ""
 			}
-			msg := e.ErrorKind.LocalizedString(nil)
+			msg := e.ErrorKind.LocalizedString(englishPrinter)
 			if seen[ptr+"\x00"+msg] {
 				return
 			}
