@@ -47,6 +47,10 @@ type Agent struct {
 	wakeUpload  chan struct{}
 
 	subscribed atomic.Bool
+	nDurable   atomic.Uint64
+	nEvents    atomic.Uint64
+	nSealed    atomic.Uint64
+	nAcked     atomic.Uint64
 
 	// procMu serialises processing steps (the processor, Flush).
 	procMu sync.Mutex
@@ -251,6 +255,7 @@ func (a *Agent) runCommitter(ctx context.Context) error {
 			}
 			a.log.Error("messages not made durable; devices will re-send", "count", len(raws), "err", err)
 		} else {
+			a.nDurable.Add(uint64(len(raws)))
 			a.m.messages.WithLabelValues("durable").Add(float64(len(raws)))
 			a.m.diskFull.Set(0)
 			wake(a.wakeProcess)
@@ -302,4 +307,17 @@ func LoadOrCreateKey(path string) (ed25519.PrivateKey, error) {
 		return nil, fmt.Errorf("write edge key: %w", err)
 	}
 	return priv, nil
+}
+
+// Counters are running totals since the agent started.
+type Counters struct {
+	Durable uint64 `json:"durable"` // messages made durable
+	Events  uint64 `json:"events"`  // events stored
+	Sealed  uint64 `json:"sealed"`  // events sealed into batches
+	Acked   uint64 `json:"acked"`   // events in batches the gateway acknowledged
+}
+
+// Counters returns the running totals.
+func (a *Agent) Counters() Counters {
+	return Counters{Durable: a.nDurable.Load(), Events: a.nEvents.Load(), Sealed: a.nSealed.Load(), Acked: a.nAcked.Load()}
 }

@@ -27,7 +27,7 @@ type metrics struct {
 }
 
 func newMetrics(reg prometheus.Registerer, edge string) *metrics {
-	c := prometheus.ConstLabels{"edge": edge}
+	c := prometheus.Labels{"edge": edge}
 	m := &metrics{
 		messages:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tracegate_edge_messages_total", Help: "Device messages received, by result (durable: in the journal; refused: not acknowledged, device re-sends).", ConstLabels: c}, []string{"result"}),
 		duplicates:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tracegate_edge_duplicates_total", Help: "Duplicates dropped: raw (same message re-delivered) or event (same CBV event hash).", ConstLabels: c}, []string{"kind"}),

@@ -33,7 +33,7 @@ func (a *Agent) runSubscriber(ctx context.Context) error {
 		SetKeepAlive(30 * time.Second).
 		SetMessageChannelDepth(uint(c.MaxPending))
 	handler := func(_ mqtt.Client, m mqtt.Message) {
-		raw := journal.Raw{Topic: m.Topic(), Payload: append([]byte(nil), m.Payload()...), Received: a.now().UTC()}
+		raw := journal.Raw{Topic: m.Topic(), Payload: append([]byte(nil), m.Payload()...), Received: a.now().UTC(), PacketID: m.MessageID(), Dup: m.Duplicate()}
 		// Blocks only when the commit queue is full: back-pressure reaches
 		// the broker, which holds the rest.
 		err := a.IngestAsync(ctx, []journal.Raw{raw}, func(err error) {

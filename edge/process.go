@@ -75,6 +75,7 @@ func newStepStats() *stepStats {
 func (a *Agent) applyStats(s *stepStats) {
 	for k, n := range s.events {
 		a.m.events.WithLabelValues(k).Add(float64(n))
+		a.nEvents.Add(uint64(n))
 	}
 	for k, n := range s.dead {
 		a.m.deadLetters.WithLabelValues(k).Add(float64(n))
@@ -161,10 +162,20 @@ func (a *Agent) deadLetter(tx *journal.Tx, st *stepStats, raw journal.Raw, index
 
 func (a *Agent) processEntry(tx *journal.Tx, win map[string]*journal.Window, st *stepStats, e journal.InboxEntry) error {
 	raw := e.Raw
-	// A QoS 1 re-delivery is byte-identical: drop it before it can become
-	// a second event (an RFID read would otherwise be counted twice).
-	sum := sha256.Sum256(append(append([]byte(raw.Topic), 0), raw.Payload...))
-	seen, err := tx.SeenRaw(sum)
+	t, terr := decode.ParseTopic(raw.Topic)
+	var res decode.Result
+	derr := terr
+	if terr == nil {
+		res, derr = decode.Decode(t, raw.Payload, raw.Received, a.limits)
+	}
+	// A QoS 1 re-send carries the same bytes: drop it before it can become
+	// a second event (an RFID read would otherwise be counted twice). When
+	// every reading carries its device time, equal bytes are the same
+	// readings. Without device times two real readings can be byte-equal
+	// ("temperature": 4.2 twice), so only a re-send of the same packet
+	// (same client and packet ID) counts as a duplicate, for a short while.
+	key, ttl := rawKey(raw, derr == nil && !res.Timed())
+	seen, err := tx.SeenRaw(key, ttl)
 	if err != nil {
 		return err
 	}
@@ -172,18 +183,16 @@ func (a *Agent) processEntry(tx *journal.Tx, win map[string]*journal.Window, st 
 		st.dupRaw++
 		return nil
 	}
-	t, err := decode.ParseTopic(raw.Topic)
-	if err != nil {
-		return a.deadLetter(tx, st, raw, -1, decode.ReasonTopic, err.Error())
+	if terr != nil {
+		return a.deadLetter(tx, st, raw, -1, decode.ReasonTopic, terr.Error())
 	}
-	res, err := decode.Decode(t, raw.Payload, raw.Received, a.limits)
-	if err != nil {
+	if derr != nil {
 		reason := decode.ReasonJSON
 		var de *decode.Error
-		if errors.As(err, &de) {
+		if errors.As(derr, &de) {
 			reason = de.Reason
 		}
-		return a.deadLetter(tx, st, raw, -1, reason, err.Error())
+		return a.deadLetter(tx, st, raw, -1, reason, derr.Error())
 	}
 	for _, r := range res.Rejects {
 		if err := a.deadLetter(tx, st, raw, r.Index, r.Reason, r.Msg); err != nil {
@@ -221,6 +230,27 @@ func (a *Agent) processEntry(tx *journal.Tx, win map[string]*journal.Window, st 
 		}
 	}
 	return nil
+}
+
+// untimedDedupeTTL is how long a re-send of a message without device
+// times is recognised.
+const untimedDedupeTTL = 10 * time.Minute
+
+// rawKey is the duplicate-detection key of a message.
+func rawKey(raw journal.Raw, untimed bool) ([32]byte, time.Duration) {
+	h := sha256.New()
+	h.Write([]byte(raw.Topic))
+	h.Write([]byte{0})
+	h.Write(raw.Payload)
+	if !untimed {
+		var k [32]byte
+		copy(k[:], h.Sum(nil))
+		return k, 0
+	}
+	fmt.Fprintf(h, "\x00%s\x00%d", raw.ClientID, raw.PacketID)
+	var k [32]byte
+	copy(k[:], h.Sum(nil))
+	return k, untimedDedupeTTL
 }
 
 // invalidEvent is an event that cannot be hashed or stored.

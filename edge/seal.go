@@ -65,6 +65,7 @@ func (a *Agent) sealIfDue() (bool, error) {
 	a.mu.Unlock()
 	a.m.sealed.Inc()
 	a.m.sealedEv.Add(float64(b.Header.Count))
+	a.nSealed.Add(b.Header.Count)
 	a.log.Debug("batch sealed", "seq", b.Header.Seq, "count", b.Header.Count, "root", b.Header.Root)
 	wake(a.wakeUpload)
 	return true, nil
@@ -89,6 +90,7 @@ func (a *Agent) Flush() error {
 		}
 		a.m.sealed.Inc()
 		a.m.sealedEv.Add(float64(b.Header.Count))
+		a.nSealed.Add(b.Header.Count)
 	}
 	a.mu.Lock()
 	a.pendingAt = time.Time{}

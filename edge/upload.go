@@ -163,6 +163,7 @@ func (a *Agent) runUploader(ctx context.Context) error {
 		}
 		backoff = 0
 		a.m.uploaded.Inc()
+		a.nAcked.Add(b.Header.Count)
 		a.setUpload(UploadStatus{OK: true, At: a.now()})
 		a.log.Debug("batch acknowledged by gateway", "seq", b.Header.Seq, "count", b.Header.Count)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
@@ -82,11 +81,11 @@ func ParseEventQuery(v url.Values) (EventQuery, error) {
 			q.Actions = list(vals)
 		case "EQ_bizStep":
 			for _, b := range list(vals) {
-				q.BizSteps = append(q.BizSteps, epcis.ShortCBV(b))
+				q.BizSteps = append(q.BizSteps, epcis.Event{"bizStep": b}.BizStep())
 			}
 		case "EQ_disposition":
 			for _, b := range list(vals) {
-				q.Dispositions = append(q.Dispositions, epcis.ShortCBV(b))
+				q.Dispositions = append(q.Dispositions, epcis.Event{"disposition": b}.Disposition())
 			}
 		case "EQ_readPoint":
 			q.ReadPoints = list(vals)
@@ -405,6 +404,3 @@ func (s *Service) RecentEvents(limit int) ([]store.EventRecord, error) {
 	out, _, err := s.st.Walk(store.Scan{Index: store.IdxRecorded, Desc: true, Limit: limit}, nil)
 	return out, err
 }
-
-// String renders a query for logs.
-func (q EventQuery) String() string { return fmt.Sprintf("%+v", q) }

@@ -14,6 +14,7 @@ import (
 	"github.com/tracegate/tracegate/edge/epc"
 	"github.com/tracegate/tracegate/edge/epcis"
 	"github.com/tracegate/tracegate/edge/journal"
+	sim "github.com/tracegate/tracegate/firmware-sim"
 	"github.com/tracegate/tracegate/gateway/demo"
 	"github.com/tracegate/tracegate/gateway/store"
 	"github.com/tracegate/tracegate/test/harness"
@@ -35,7 +36,7 @@ type scenario struct {
 	deadReasons []string
 }
 
-func sgtin(serial uint64) string { return demo.SerialURI(demo.MaskItemRef, serial) }
+func sgtin(serial uint64) string { return demo.SerialURI(sim.DemoN95GTIN, serial) }
 
 func hex96(t *testing.T, uri string) string {
 	t.Helper()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"encoding/base64"
 	"fmt"
 	"log/slog"
@@ -53,7 +54,7 @@ acknowledged it. See docs/edge.md and configs/edge.yaml.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\n", cfg.ID, base64.StdEncoding.EncodeToString(k.Public().([]byte)))
+			fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\n", cfg.ID, base64.StdEncoding.EncodeToString(k.Public().(ed25519.PublicKey)))
 			return nil
 		},
 	}

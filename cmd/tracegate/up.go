@@ -21,6 +21,7 @@ import (
 	"github.com/tracegate/tracegate/edge"
 	"github.com/tracegate/tracegate/edge/broker"
 	"github.com/tracegate/tracegate/edge/journal"
+	sim "github.com/tracegate/tracegate/firmware-sim"
 	"github.com/tracegate/tracegate/gateway"
 	"github.com/tracegate/tracegate/gateway/demo"
 	"github.com/tracegate/tracegate/ledger"
@@ -136,7 +137,7 @@ func demoEdgeConfig(data, gatewayURL string) edge.Config {
 			},
 			Sensors: map[string]edge.Sensor{
 				"coldroom-1": {ReadPoint: demo.WarehouseColdRoom, BizLocation: demo.WarehouseColdRoom},
-				"reefer-1":   {ReadPoint: demo.WarehouseDockOut, BizLocation: demo.WarehouseSite},
+				"reefer-1":   {ReadPoint: demo.WarehouseReefer, BizLocation: demo.WarehouseSite},
 				demoProbe:    {ReadPoint: demo.WarehouseColdRoom, BizLocation: demo.WarehouseColdRoom},
 			},
 		},
@@ -222,7 +223,7 @@ func runUp(ctx context.Context, o upOptions) error {
 		broker.WithLogger(log),
 		broker.WithMetrics(reg),
 		broker.WithIngest(func(ctx context.Context, m broker.Message) error {
-			return agent.Ingest(ctx, journal.Raw{Topic: m.Topic, Payload: m.Payload, ClientID: m.ClientID, Received: m.Received})
+			return agent.Ingest(ctx, journal.Raw{Topic: m.Topic, Payload: m.Payload, ClientID: m.ClientID, Received: m.Received, PacketID: m.PacketID, Dup: m.Duplicate})
 		}))
 	if err != nil {
 		return err
@@ -347,6 +348,29 @@ Ctrl-C stops everything cleanly; run again with the same --data to carry on.
 		o.data, filepath.Join(o.data, credentialFile),
 		host, port, c.Device.ClientID, c.Device.Username, c.Device.Password, c.Device.Topic,
 		c.Portal, c.Portal)
+}
+
+// runDemoDevices runs the simulated demo fleet against the embedded broker
+// once it listens.
+func runDemoDevices(ctx context.Context, brk *broker.Broker, devs []DeviceCredential, log *slog.Logger) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-brk.Ready():
+	}
+	creds := map[string]string{}
+	for _, d := range devs {
+		creds[d.Username] = d.Password
+	}
+	fleet, err := sim.New(sim.DemoConfig(brk.Addr(), creds), sim.WithLogger(log.With("component", "sim")))
+	if err != nil {
+		return fmt.Errorf("demo devices: %w", err)
+	}
+	log.Info("demo devices publishing", "devices", len(fleet.Devices()), "broker", brk.Addr())
+	if err := fleet.Run(ctx); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("demo devices: %w", err)
+	}
+	return nil
 }
 
 // waitTCP waits until addr accepts connections.

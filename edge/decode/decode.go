@@ -149,6 +149,22 @@ type Result struct {
 	Rejects []Reject
 }
 
+// Timed reports whether every reading carries the device's own time (EPCIS
+// events always do).
+func (r Result) Timed() bool {
+	for _, x := range r.Reads {
+		if !x.DeviceClock {
+			return false
+		}
+	}
+	for _, x := range r.Samples {
+		if !x.DeviceClock {
+			return false
+		}
+	}
+	return true
+}
+
 // Decode reads the payload of a message on topic t, received at recv.
 func Decode(t Topic, payload []byte, recv time.Time, lim Limits) (Result, error) {
 	lim = lim.withDefaults()

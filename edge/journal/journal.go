@@ -189,6 +189,10 @@ type Raw struct {
 	Payload  []byte    `json:"payload"`
 	ClientID string    `json:"clientID,omitempty"`
 	Received time.Time `json:"received"`
+	// PacketID is the MQTT packet identifier the message arrived with and
+	// Dup its DUP flag: a re-send repeats both.
+	PacketID uint16 `json:"packetID,omitempty"`
+	Dup      bool   `json:"dup,omitempty"`
 }
 
 // InboxEntry is a Raw with its inbox sequence.
@@ -327,19 +331,23 @@ func (tx *Tx) seen(prefix []byte, h [32]byte) (bool, error) {
 	return err == nil, err
 }
 
-func (tx *Tx) mark(prefix []byte, h [32]byte, val []byte) error {
-	e := badger.NewEntry(append(append([]byte{}, prefix...), h[:]...), val).WithTTL(tx.j.opts.DedupeTTL)
+func (tx *Tx) mark(prefix []byte, h [32]byte, val []byte, ttl time.Duration) error {
+	e := badger.NewEntry(append(append([]byte{}, prefix...), h[:]...), val).WithTTL(ttl)
 	return tx.txn.SetEntry(e)
 }
 
 // SeenRaw reports whether a raw message with this digest was processed
-// within the dedupe TTL, and marks it as processed.
-func (tx *Tx) SeenRaw(h [32]byte) (bool, error) {
+// within ttl (the journal's dedupe TTL when ttl is 0), and marks it as
+// processed.
+func (tx *Tx) SeenRaw(h [32]byte, ttl time.Duration) (bool, error) {
 	ok, err := tx.seen(pRawSum, h)
 	if err != nil || ok {
 		return ok, err
 	}
-	return false, tx.mark(pRawSum, h, nil)
+	if ttl <= 0 {
+		ttl = tx.j.opts.DedupeTTL
+	}
+	return false, tx.mark(pRawSum, h, nil, ttl)
 }
 
 // AppendEvent stores a new event unless one with the same hash was stored
@@ -358,7 +366,7 @@ func (tx *Tx) AppendEvent(h [32]byte, eventTime time.Time, eventJSON []byte) (bo
 	}
 	var s [8]byte
 	binary.BigEndian.PutUint64(s[:], seq)
-	return true, tx.mark(pEvSum, h, s[:])
+	return true, tx.mark(pEvSum, h, s[:], tx.j.opts.DedupeTTL)
 }
 
 // DeadLetter stores input that could not become an event.

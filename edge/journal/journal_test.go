@@ -156,7 +156,7 @@ func TestDeadLettersAndRawDedupe(t *testing.T) {
 	h := sha256.Sum256([]byte("raw"))
 	for i := range 2 {
 		err := j.Update(func(tx *Tx) error {
-			seen, err := tx.SeenRaw(h)
+			seen, err := tx.SeenRaw(h, 0)
 			if err != nil {
 				return err
 			}

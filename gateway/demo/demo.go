@@ -14,8 +14,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/tracegate/tracegate/edge/epc"
 	"github.com/tracegate/tracegate/edge/epcis"
+	sim "github.com/tracegate/tracegate/firmware-sim"
 	"github.com/tracegate/tracegate/gateway"
 	"github.com/tracegate/tracegate/ledger"
 )
@@ -49,89 +49,82 @@ func OrgIDs() []string {
 	return out
 }
 
-// Manufacturer's GS1 company prefix and the warehouse's.
-const (
-	ManufacturerPrefix = "0614141"
-	WarehousePrefix    = "4012345"
-)
-
-// Locations (SGLN URIs).
+// Locations (SGLN URIs). The warehouse's are the simulated devices' own
+// (firmware-sim's demo catalogue), so the edge maps readers to the places
+// the handheld scanner names too.
 var (
-	PlantLocation     = "urn:epc:id:sgln:0614141.00001.0"
-	WarehouseSite     = "urn:epc:id:sgln:4012345.00001.0"
-	WarehouseDockIn   = "urn:epc:id:sgln:4012345.00001.1"
-	WarehouseDockOut  = "urn:epc:id:sgln:4012345.00001.2"
-	WarehouseColdRoom = "urn:epc:id:sgln:4012345.00001.3"
+	PlantLocation     = "urn:epc:id:sgln:0614141.00009.0"
+	WarehouseSite     = sim.DemoBizLocation
+	WarehouseDockIn   = sim.DemoReadPoint(sim.DemoDockIn)
+	WarehouseDockOut  = sim.DemoReadPoint(sim.DemoDockOut)
+	WarehouseColdRoom = sim.DemoReadPoint(sim.DemoColdRoom)
+	WarehouseReefer   = sim.DemoReadPoint(sim.DemoReefer)
 )
 
 func f(v float64) *float64 { return &v }
 
-// Item references (with the indicator digit) of the demo products.
-const (
-	MaskItemRef    = "012345"
-	VaccineItemRef = "054321"
-)
-
-// Product is a demo product with its lots.
+// Product is a demo product with its lots and the company-prefix length
+// its EPCs need.
 type Product struct {
 	ledger.Product
-	ItemRef string
-	Lots    []Lot
+	PrefixLength int
+	Lots         []Lot
 }
 
-// Lot is a demo lot: Count serialised packs from FirstSerial.
+// Lot is a demo lot: serialised packs FirstSerial..LastSerial.
 type Lot struct {
 	ID          string
 	FirstSerial uint64
-	Count       int
+	LastSerial  uint64
 	Produced    time.Time
 	Expiry      string
-	// Pallet is the SSCC URI of the pallet the lot ships on.
-	Pallet string
 }
 
-// Products are the demo products and lots. GTINs are derived from the
-// company prefix and item reference, with computed check digits.
-var Products = []Product{
-	{
-		Product: ledger.Product{Name: "N95 respirator mask, box of 20", Org: Manufacturer, Kind: "ppe",
-			Profile: &ledger.StorageProfile{MinC: f(-20), MaxC: f(40), MaxHumidity: f(80)}},
-		ItemRef: MaskItemRef,
-		Lots: []Lot{
-			{ID: "N95-2611A", FirstSerial: 100001, Count: 40, Produced: time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC), Expiry: "2031-11-01", Pallet: "urn:epc:id:sscc:0614141.1000000001"},
-			{ID: "N95-2611B", FirstSerial: 200001, Count: 40, Produced: time.Date(2026, 11, 9, 8, 0, 0, 0, time.UTC), Expiry: "2031-11-08", Pallet: "urn:epc:id:sscc:0614141.1000000002"},
-		},
-	},
-	{
-		Product: ledger.Product{Name: "Influenza vaccine, 10 × 0.5 ml vials", Org: Manufacturer, Kind: "vaccine",
-			Profile: &ledger.StorageProfile{MinC: f(2), MaxC: f(8), MaxSingleExcursionMin: f(30), MaxCumulativeExcursionMin: f(120), MKTMaxC: f(8)}},
-		ItemRef: VaccineItemRef,
-		Lots: []Lot{
-			{ID: "VX-2611-07", FirstSerial: 500001, Count: 24, Produced: time.Date(2026, 11, 4, 6, 0, 0, 0, time.UTC), Expiry: "2027-05-31", Pallet: "urn:epc:id:sscc:0614141.1000000003"},
-		},
-	},
-}
+// Products are the demo products and lots: the simulated devices' catalogue
+// (firmware-sim) with what the ledger keeps besides (kind, storage profile,
+// manufacturer).
+var Products = buildProducts()
 
-func init() {
-	for i := range Products {
-		g, err := (epc.EPC{Scheme: epc.SGTIN, CompanyPrefix: ManufacturerPrefix, Reference: Products[i].ItemRef}).GTIN()
-		if err != nil {
-			panic(fmt.Sprintf("demo product %s: %v", Products[i].Name, err))
-		}
-		Products[i].GTIN = g
+func buildProducts() []Product {
+	profiles := map[string]struct {
+		kind    string
+		profile *ledger.StorageProfile
+	}{
+		sim.DemoN95GTIN:     {"ppe", &ledger.StorageProfile{MinC: f(-20), MaxC: f(40), MaxHumidity: f(80)}},
+		sim.DemoVaccineGTIN: {"vaccine", &ledger.StorageProfile{MinC: f(2), MaxC: f(8), MaxSingleExcursionMin: f(30), MaxCumulativeExcursionMin: f(120), MKTMaxC: f(8)}},
 	}
+	var out []Product
+	for i, sp := range sim.DemoProducts() {
+		pr := profiles[sp.GTIN]
+		p := Product{Product: ledger.Product{GTIN: sp.GTIN, Name: sp.Name, Org: Manufacturer, Kind: pr.kind, Profile: pr.profile}, PrefixLength: sp.CompanyPrefixLength}
+		for j, sl := range sim.DemoLots() {
+			if sl.GTIN != sp.GTIN {
+				continue
+			}
+			produced := time.Date(2026, 11, 2+i*2+j, 8, 0, 0, 0, time.UTC)
+			p.Lots = append(p.Lots, Lot{ID: sl.Lot, FirstSerial: sl.SerialFirst, LastSerial: sl.SerialLast, Produced: produced, Expiry: sl.Expiry})
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
-// SerialURI returns the SGTIN URI of a pack.
-func SerialURI(itemRef string, serial uint64) string {
-	return fmt.Sprintf("urn:epc:id:sgtin:%s.%s.%d", ManufacturerPrefix, itemRef, serial)
+// SerialURI returns the SGTIN URI of pack serial of a demo product.
+func SerialURI(gtin string, serial uint64) string {
+	for _, p := range Products {
+		if p.GTIN == gtin {
+			l := p.PrefixLength
+			return fmt.Sprintf("urn:epc:id:sgtin:%s.%s.%d", gtin[1:1+l], gtin[:1]+gtin[1+l:13], serial)
+		}
+	}
+	panic("demo: unknown GTIN " + gtin)
 }
 
 // Serials lists a lot's pack URIs.
 func (p Product) Serials(l Lot) []string {
-	out := make([]string, l.Count)
-	for i := range out {
-		out[i] = SerialURI(p.ItemRef, l.FirstSerial+uint64(i))
+	var out []string
+	for s := l.FirstSerial; s <= l.LastSerial; s++ {
+		out = append(out, SerialURI(p.GTIN, s))
 	}
 	return out
 }
@@ -164,7 +157,7 @@ func Seed(ctx context.Context, svc *gateway.Service, devices []Device, log *slog
 			return fmt.Errorf("register product %s: %w", p.GTIN, err)
 		}
 		for _, l := range p.Lots {
-			lot := ledger.Lot{GTIN: p.GTIN, Lot: l.ID, Org: p.Org, Quantity: l.Count,
+			lot := ledger.Lot{GTIN: p.GTIN, Lot: l.ID, Org: p.Org, Quantity: int(l.LastSerial - l.FirstSerial + 1),
 				ProducedAt: l.Produced.Format("2006-01-02"), Expiry: l.Expiry}
 			if _, err := c.RegisterLot(ctx, admin(p.Org), lot); err != nil {
 				return fmt.Errorf("register lot %s/%s: %w", p.GTIN, l.ID, err)

@@ -230,7 +230,7 @@ func StartEmbedded(ctx context.Context, dir string, accounts []broker.Account, l
 	e.MQTT = mqttAddr
 	b, err := broker.New(broker.Config{Addr: mqttAddr, Accounts: accounts}, broker.WithLogger(log), broker.WithMetrics(g.Reg),
 		broker.WithIngest(func(ctx context.Context, m broker.Message) error {
-			return a.Ingest(ctx, journal.Raw{Topic: m.Topic, Payload: m.Payload, ClientID: m.ClientID, Received: m.Received})
+			return a.Ingest(ctx, journal.Raw{Topic: m.Topic, Payload: m.Payload, ClientID: m.ClientID, Received: m.Received, PacketID: m.PacketID, Dup: m.Duplicate})
 		}))
 	if err != nil {
 		a.Close()
