@@ -12,10 +12,10 @@ import (
 
 // PassportEvent is one event on a product passport with its proof state.
 type PassportEvent struct {
-	Record store.EventRecord  `json:"record"`
-	State  VerificationState  `json:"state"`
+	Record store.EventRecord   `json:"record"`
+	State  VerificationState   `json:"state"`
 	Anchor *store.AnchorRecord `json:"anchor,omitempty"`
-	Reason string             `json:"reason,omitempty"`
+	Reason string              `json:"reason,omitempty"`
 }
 
 // Passport is what tracegate knows and can prove about a lot, a pack or a
