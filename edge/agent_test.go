@@ -50,7 +50,7 @@ func (r *recorder) events() []epcis.Event {
 	return out
 }
 
-func testConfig(t *testing.T) Config {
+func testConfig(t testing.TB) Config {
 	cfg := Defaults()
 	cfg.ID = "edge-test"
 	cfg.DataDir = t.TempDir()

@@ -187,11 +187,11 @@ func (a *Agent) closeDueWindows(force bool) error {
 }
 
 // sensorEvent builds the ObjectEvent of one sensor sample.
-func (a *Agent) sensorEvent(t decode.Topic, s decode.Sample, st *stepStats) (epcis.Event, epcis.Context, error) {
+func (a *Agent) sensorEvent(t decode.Topic, s decode.Sample) (ev epcis.Event, ctx epcis.Context, unmapped bool, err error) {
 	site := a.cfg.Sites[t.Site]
 	sc, ok := site.Sensors[t.Device]
 	if !ok {
-		st.unmapped++
+		unmapped = true
 		sc = Sensor{ReadPoint: syntheticLocation(t.Site, "sensor", t.Device), BizLocation: site.Location}
 	}
 	if sc.ReadPoint == "" {
@@ -211,7 +211,7 @@ func (a *Agent) sensorEvent(t decode.Topic, s decode.Sample, st *stepStats) (epc
 		reports = append(reports, epcis.SensorReport{Type: "gs1:RelativeHumidity", Value: *s.Humidity, UOM: "A93"})
 	}
 	if len(reports) == 0 {
-		return nil, nil, fmt.Errorf("sample has no measurement")
+		return nil, nil, unmapped, fmt.Errorf("sample has no measurement")
 	}
 	ext := map[string]any{"tg:sensor": t.Site + "/" + t.Device}
 	if s.Battery != nil {
@@ -220,7 +220,7 @@ func (a *Agent) sensorEvent(t decode.Topic, s decode.Sample, st *stepStats) (epc
 	if !s.DeviceClock {
 		ext["tg:timeSource"] = "edge"
 	}
-	ev := epcis.NewObjectEvent(epcis.ObjectEventFields{
+	ev = epcis.NewObjectEvent(epcis.ObjectEventFields{
 		Action:      "OBSERVE",
 		EPCs:        sc.EPCs,
 		Time:        s.Time,
@@ -230,5 +230,5 @@ func (a *Agent) sensorEvent(t decode.Topic, s decode.Sample, st *stepStats) (epc
 		Sensor:      &epcis.SensorElement{Time: s.Time, DeviceID: sc.DeviceID, Reports: reports},
 		Extensions:  ext,
 	})
-	return ev, edgeContext, nil
+	return ev, edgeContext, unmapped, nil
 }

@@ -7,7 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tracegate/tracegate/edge/decode"
@@ -102,24 +105,27 @@ func (a *Agent) processOnce(max int) (int, error) {
 	if err != nil || len(entries) == 0 {
 		return 0, err
 	}
-	for len(entries) > 0 {
+	// Decoding and hashing need no journal: do them on every core first,
+	// then apply the results in one short transaction.
+	prepared := a.prepareAll(entries)
+	for len(prepared) > 0 {
 		st := newStepStats()
 		// Windows are changed in a copy and swapped in only after commit,
 		// so a failed step leaves memory as it was.
 		win := a.cloneWindows()
 		err := a.j.Update(func(tx *journal.Tx) error {
-			for _, e := range entries {
-				if err := a.processEntry(tx, win, st, e); err != nil {
+			for i := range prepared {
+				if err := a.applyEntry(tx, win, st, &prepared[i]); err != nil {
 					return err
 				}
-				if err := tx.ConsumeInbox(e.Seq); err != nil {
+				if err := tx.ConsumeInbox(prepared[i].entry.Seq); err != nil {
 					return err
 				}
 			}
 			return nil
 		})
-		if errors.Is(err, journal.ErrTooBig) && len(entries) > 1 {
-			entries = entries[:len(entries)/2]
+		if errors.Is(err, journal.ErrTooBig) && len(prepared) > 1 {
+			prepared = prepared[:len(prepared)/2]
 			continue
 		}
 		if err != nil {
@@ -127,9 +133,32 @@ func (a *Agent) processOnce(max int) (int, error) {
 		}
 		a.setWindows(win)
 		a.applyStats(st)
-		return len(entries), nil
+		return len(prepared), nil
 	}
 	return 0, nil
+}
+
+// prepareAll decodes and hashes entries in parallel.
+func (a *Agent) prepareAll(entries []journal.InboxEntry) []preparedEntry {
+	out := make([]preparedEntry, len(entries))
+	workers := min(runtime.GOMAXPROCS(0), len(entries))
+	var wg sync.WaitGroup
+	next := atomic.Int64{}
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(entries) {
+					return
+				}
+				out[i] = a.prepareEntry(entries[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 func (a *Agent) cloneWindows() map[string]*journal.Window {
@@ -160,13 +189,36 @@ func (a *Agent) deadLetter(tx *journal.Tx, st *stepStats, raw journal.Raw, index
 	})
 }
 
-func (a *Agent) processEntry(tx *journal.Tx, win map[string]*journal.Window, st *stepStats, e journal.InboxEntry) error {
+// preparedEntry is an inbox entry decoded, with its sensor and scanner
+// events already built and hashed.
+type preparedEntry struct {
+	entry    journal.InboxEntry
+	topic    decode.Topic
+	terr     error // topic error
+	derr     error // payload error
+	res      decode.Result
+	key      [32]byte
+	ttl      time.Duration
+	events   []preparedEvent
+	unmapped int
+}
+
+type preparedEvent struct {
+	kind string
+	p    Prepared
+	err  error // the event could not be built or hashed
+	idx  int   // element index, for dead letters
+}
+
+// prepareEntry does the pure part of processing: topic, payload, events
+// and their hashes.
+func (a *Agent) prepareEntry(e journal.InboxEntry) preparedEntry {
+	pe := preparedEntry{entry: e}
 	raw := e.Raw
-	t, terr := decode.ParseTopic(raw.Topic)
-	var res decode.Result
-	derr := terr
-	if terr == nil {
-		res, derr = decode.Decode(t, raw.Payload, raw.Received, a.limits)
+	pe.topic, pe.terr = decode.ParseTopic(raw.Topic)
+	pe.derr = pe.terr
+	if pe.terr == nil {
+		pe.res, pe.derr = decode.Decode(pe.topic, raw.Payload, raw.Received, a.limits)
 	}
 	// A QoS 1 re-send carries the same bytes: drop it before it can become
 	// a second event (an RFID read would otherwise be counted twice). When
@@ -174,8 +226,39 @@ func (a *Agent) processEntry(tx *journal.Tx, win map[string]*journal.Window, st 
 	// readings. Without device times two real readings can be byte-equal
 	// ("temperature": 4.2 twice), so only a re-send of the same packet
 	// (same client and packet ID) counts as a duplicate, for a short while.
-	key, ttl := rawKey(raw, derr == nil && !res.Timed())
-	seen, err := tx.SeenRaw(key, ttl)
+	pe.key, pe.ttl = rawKey(raw, pe.derr == nil && !pe.res.Timed())
+	if pe.derr != nil {
+		return pe
+	}
+	for i, smp := range pe.res.Samples {
+		ev, ctx, unmapped, err := a.sensorEvent(pe.topic, smp)
+		if unmapped {
+			pe.unmapped++
+		}
+		pv := preparedEvent{kind: "sensor", idx: i, err: err}
+		if err == nil {
+			pv.p, pv.err = prepareOne(ev, ctx)
+		}
+		pe.events = append(pe.events, pv)
+	}
+	for i, se := range pe.res.Events {
+		pv := preparedEvent{kind: "scanner", idx: i}
+		pv.p, pv.err = prepareOne(se.Event, se.Context)
+		pe.events = append(pe.events, pv)
+	}
+	return pe
+}
+
+func prepareOne(ev epcis.Event, ctx epcis.Context) (Prepared, error) {
+	h, id, js, t, err := Finalise(ev, ctx)
+	return Prepared{Hash: h, ID: id, Time: t, JSON: js}, err
+}
+
+// applyEntry writes what a prepared entry became, in the processor's
+// transaction.
+func (a *Agent) applyEntry(tx *journal.Tx, win map[string]*journal.Window, st *stepStats, pe *preparedEntry) error {
+	raw := pe.entry.Raw
+	seen, err := tx.SeenRaw(pe.key, pe.ttl)
 	if err != nil {
 		return err
 	}
@@ -183,49 +266,45 @@ func (a *Agent) processEntry(tx *journal.Tx, win map[string]*journal.Window, st 
 		st.dupRaw++
 		return nil
 	}
-	if terr != nil {
-		return a.deadLetter(tx, st, raw, -1, decode.ReasonTopic, terr.Error())
+	if pe.terr != nil {
+		return a.deadLetter(tx, st, raw, -1, decode.ReasonTopic, pe.terr.Error())
 	}
-	if derr != nil {
+	if pe.derr != nil {
 		reason := decode.ReasonJSON
 		var de *decode.Error
-		if errors.As(derr, &de) {
+		if errors.As(pe.derr, &de) {
 			reason = de.Reason
 		}
-		return a.deadLetter(tx, st, raw, -1, reason, derr.Error())
+		return a.deadLetter(tx, st, raw, -1, reason, pe.derr.Error())
 	}
-	for _, r := range res.Rejects {
+	st.unmapped += pe.unmapped
+	for _, r := range pe.res.Rejects {
 		if err := a.deadLetter(tx, st, raw, r.Index, r.Reason, r.Msg); err != nil {
 			return err
 		}
 	}
-	for _, r := range res.Reads {
+	for _, r := range pe.res.Reads {
 		st.reads++
-		if err := a.addRead(tx, win, st, t, raw, r); err != nil {
+		if err := a.addRead(tx, win, st, pe.topic, raw, r); err != nil {
 			return err
 		}
 	}
-	for _, s := range res.Samples {
-		ev, ctx, err := a.sensorEvent(t, s, st)
-		if err != nil {
-			if err := a.deadLetter(tx, st, raw, -1, decode.ReasonValue, err.Error()); err != nil {
+	for _, pv := range pe.events {
+		if pv.err != nil {
+			reason := decode.ReasonValue
+			if pv.kind == "scanner" {
+				reason = decode.ReasonEPCIS
+			}
+			idx := pv.idx
+			if len(pe.events) == 1 {
+				idx = -1
+			}
+			if err := a.deadLetter(tx, st, raw, idx, reason, pv.err.Error()); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := a.storeEvent(tx, st, "sensor", ev, ctx); err != nil {
-			return err
-		}
-	}
-	for i, se := range res.Events {
-		if err := a.storeEvent(tx, st, "scanner", se.Event, se.Context); err != nil {
-			var ie *invalidEvent
-			if errors.As(err, &ie) {
-				if err := a.deadLetter(tx, st, raw, i, decode.ReasonEPCIS, ie.Error()); err != nil {
-					return err
-				}
-				continue
-			}
+		if err := a.appendPrepared(tx, st, pv.kind, pv.p); err != nil {
 			return err
 		}
 	}
@@ -261,17 +340,22 @@ func (e *invalidEvent) Error() string { return e.err.Error() }
 // storeEvent hashes ev, sets its eventID to the hash, gives it its own
 // @context and appends it unless it is a duplicate.
 func (a *Agent) storeEvent(tx *journal.Tx, st *stepStats, kind string, ev epcis.Event, ctx epcis.Context) error {
-	h, eid, js, t, err := Finalise(ev, ctx)
+	p, err := prepareOne(ev, ctx)
 	if err != nil {
 		return &invalidEvent{err}
 	}
-	isNew, err := tx.AppendEvent(h, t, js)
+	return a.appendPrepared(tx, st, kind, p)
+}
+
+// appendPrepared appends a prepared event unless it is a duplicate.
+func (a *Agent) appendPrepared(tx *journal.Tx, st *stepStats, kind string, p Prepared) error {
+	isNew, err := tx.AppendEvent(p.Hash, p.Time, p.JSON)
 	if err != nil {
 		return err
 	}
 	if !isNew {
 		st.dupEvent++
-		a.log.Debug("duplicate event dropped", "eventID", eid)
+		a.log.Debug("duplicate event dropped", "eventID", p.ID)
 		return nil
 	}
 	st.events[kind]++
