@@ -458,12 +458,15 @@ var (
 func orderedPreHash(list *[]*node, order []propOrder) string {
 	var b strings.Builder
 	exts := gatherExtensions(list)
+	kids := *list
+	var removed []bool
+	var vals []string
 	for _, o := range order {
 		if o.none {
 			continue
 		}
-		var vals []string
-		for _, c := range slices.Clone(*list) {
+		vals = vals[:0]
+		for i, c := range kids {
 			if c.pair || c.name != o.name {
 				continue
 			}
@@ -471,13 +474,25 @@ func orderedPreHash(list *[]*node, order []propOrder) string {
 				vals = append(vals, s)
 			}
 			if len(c.kids) == 0 {
-				*list = slices.DeleteFunc(*list, func(x *node) bool { return x == c })
+				if removed == nil {
+					removed = make([]bool, len(kids))
+				}
+				removed[i] = true
 			}
 		}
 		slices.Sort(vals)
 		for _, v := range vals {
 			b.WriteString(v)
 		}
+	}
+	if removed != nil {
+		kept := make([]*node, 0, len(kids))
+		for i, c := range kids {
+			if !removed[i] {
+				kept = append(kept, c)
+			}
+		}
+		*list = kept
 	}
 	if len(exts) > 0 {
 		b.WriteString(genericPreHash(exts))

@@ -30,7 +30,7 @@ var documentOnlyHashes = map[string][]int{
 	"epcisQueryDocHavingEventWithIgnoreFields": {0},
 }
 
-func readLines(t *testing.T, path string) []string {
+func readLines(t testing.TB, path string) []string {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -42,7 +42,7 @@ func readLines(t *testing.T, path string) []string {
 	return strings.Split(strings.TrimRight(string(data), "\n"), "\n")
 }
 
-func decodeJSONFile(t *testing.T, path string) map[string]any {
+func decodeJSONFile(t testing.TB, path string) map[string]any {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
