@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -369,7 +370,9 @@ func (a *Agent) appendPrepared(tx *journal.Tx, st *stepStats, kind string, p Pre
 func Finalise(ev epcis.Event, ctx epcis.Context) (hash [32]byte, eventID string, js []byte, t time.Time, err error) {
 	// Hash exactly what is stored: round-trip through JSON so Go values
 	// (ints, float64s, slices) take the form any reader of the event sees.
-	raw, err := json.Marshal(ev.Standalone(ctx))
+	sa := ev.Standalone(ctx)
+	delete(sa, "eventID") // a client's own eventID is replaced by the hash
+	raw, err := json.Marshal(sa)
 	if err != nil {
 		return hash, "", nil, t, fmt.Errorf("encode event: %w", err)
 	}
@@ -388,11 +391,15 @@ func Finalise(ev epcis.Event, ctx epcis.Context) (hash [32]byte, eventID string,
 		return hash, "", nil, t, fmt.Errorf("event hash: %w", err)
 	}
 	eventID = epcis.EventID(hash)
-	st["eventID"] = eventID
-	js, err = json.Marshal(st)
-	if err != nil {
-		return hash, "", nil, t, fmt.Errorf("encode event: %w", err)
+	// Store the bytes that were hashed with the eventID spliced in front,
+	// rather than encoding the whole event again.
+	js = make([]byte, 0, len(raw)+len(eventID)+14)
+	js = append(js, `{"eventID":`...)
+	js = strconv.AppendQuote(js, eventID)
+	if len(raw) > 2 {
+		js = append(js, ',')
 	}
+	js = append(js, raw[1:]...)
 	return hash, eventID, js, t, nil
 }
 

@@ -195,6 +195,53 @@ type Raw struct {
 	Dup      bool   `json:"dup,omitempty"`
 }
 
+// encodeRaw lays a message out as: version 1, received (unix ns, 8),
+// packet ID (2), dup (1), topic length (2), topic, client length (2),
+// client, payload.
+func encodeRaw(r Raw) ([]byte, error) {
+	if len(r.Topic) > 0xffff || len(r.ClientID) > 0xffff {
+		return nil, fmt.Errorf("topic or client ID longer than 65535 bytes")
+	}
+	b := make([]byte, 0, 16+len(r.Topic)+len(r.ClientID)+len(r.Payload))
+	b = append(b, 1)
+	b = binary.BigEndian.AppendUint64(b, uint64(r.Received.UnixNano()))
+	b = binary.BigEndian.AppendUint16(b, r.PacketID)
+	if r.Dup {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
+	}
+	b = binary.BigEndian.AppendUint16(b, uint16(len(r.Topic)))
+	b = append(b, r.Topic...)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(r.ClientID)))
+	b = append(b, r.ClientID...)
+	return append(b, r.Payload...), nil
+}
+
+func decodeRaw(v []byte) (Raw, error) {
+	var r Raw
+	if len(v) < 16 || v[0] != 1 {
+		return r, fmt.Errorf("inbox record of %d bytes has an unknown layout", len(v))
+	}
+	r.Received = time.Unix(0, int64(binary.BigEndian.Uint64(v[1:]))).UTC()
+	r.PacketID = binary.BigEndian.Uint16(v[9:])
+	r.Dup = v[11] == 1
+	n := int(binary.BigEndian.Uint16(v[12:]))
+	if len(v) < 14+n+2 {
+		return r, fmt.Errorf("inbox record truncated")
+	}
+	r.Topic = string(v[14 : 14+n])
+	off := 14 + n
+	m := int(binary.BigEndian.Uint16(v[off:]))
+	off += 2
+	if len(v) < off+m {
+		return r, fmt.Errorf("inbox record truncated")
+	}
+	r.ClientID = string(v[off : off+m])
+	r.Payload = append([]byte(nil), v[off+m:]...)
+	return r, nil
+}
+
 // InboxEntry is a Raw with its inbox sequence.
 type InboxEntry struct {
 	Seq uint64
@@ -209,7 +256,7 @@ func (j *Journal) AppendInbox(raws []Raw) error {
 	wb := j.db.NewWriteBatch()
 	defer wb.Cancel()
 	for _, r := range raws {
-		v, err := json.Marshal(r)
+		v, err := encodeRaw(r)
 		if err != nil {
 			return fmt.Errorf("encode inbox message: %w", err)
 		}
@@ -231,10 +278,15 @@ func (j *Journal) ReadInbox(max int) ([]InboxEntry, error) {
 		defer it.Close()
 		for it.Rewind(); it.Valid() && len(out) < max; it.Next() {
 			e := InboxEntry{Seq: keySeq(pInbox, it.Item().Key())}
-			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &e.Raw) }); err != nil {
+			if err := it.Item().Value(func(v []byte) error {
+				var err error
+				e.Raw, err = decodeRaw(v)
+				return err
+			}); err != nil {
 				// A record we cannot read is still consumed through the
-				// dead-letter path by the processor, never skipped.
-				e.Raw = Raw{Topic: "", Payload: nil}
+				// dead-letter path by the processor (its topic is empty,
+				// so it is kept as an unknown topic), never skipped.
+				e.Raw = Raw{Topic: "", Payload: []byte(fmt.Sprintf("unreadable inbox record %d: %v", e.Seq, err))}
 			}
 			out = append(out, e)
 		}
