@@ -1,0 +1,273 @@
+// tracegate portal: small progressive enhancements. Pages work without it;
+// with it, the dashboard updates live, proofs verify in place and links
+// copy with one click. No libraries.
+(function () {
+  "use strict";
+
+  const $ = (sel, root) => (root || document).querySelector(sel);
+  const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
+  const SVG = "http://www.w3.org/2000/svg";
+
+  function el(tag, attrs, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") e.className = v; else e.setAttribute(k, v);
+    }
+    for (const c of children) {
+      if (c == null) continue;
+      e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return e;
+  }
+
+  function csrf() {
+    const m = $('meta[name="csrf-token"]');
+    return m ? m.content : "";
+  }
+
+  // ---- Copy buttons ----
+  function copyText(text, btn) {
+    const done = () => {
+      const old = btn.textContent;
+      btn.textContent = "Copied";
+      setTimeout(() => { btn.textContent = old; }, 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, () => fallbackCopy(text, done));
+    } else {
+      fallbackCopy(text, done);
+    }
+  }
+  function fallbackCopy(text, done) {
+    const ta = el("textarea", { class: "sr-only", "aria-hidden": "true" });
+    ta.value = text;
+    document.body.append(ta);
+    ta.select();
+    try { document.execCommand("copy"); done(); } catch (e) { /* nothing to do */ }
+    ta.remove();
+  }
+  document.addEventListener("click", (ev) => {
+    const b = ev.target.closest("[data-copy],[data-copy-from]");
+    if (!b) return;
+    const from = b.getAttribute("data-copy-from");
+    const text = from ? ($("#" + from) || {}).textContent || "" : b.getAttribute("data-copy");
+    copyText(text, b);
+  });
+
+  // ---- Icons and badges cloned from the page's hidden templates ----
+  function icon(name) {
+    const t = $('#tpl [data-icon="' + name + '"] svg') || $('#tpl [data-icon="dot"] svg');
+    return t ? t.cloneNode(true) : el("span");
+  }
+  function badge(state) {
+    const t = $('#tpl [data-badge="' + state + '"] .badge');
+    return t ? t.cloneNode(true) : el("span", { class: "badge muted" }, state || "");
+  }
+
+  // ---- Events-per-minute chart ----
+  function drawSpark(svg, values) {
+    if (!svg) return;
+    const W = 600, H = 130, top = 16, bottom = 22, left = 2, right = 2;
+    while (svg.firstChild) svg.firstChild.remove();
+    const n = values.length || 1;
+    const max = Math.max(1, ...values);
+    const bw = (W - left - right) / n;
+    const mk = (tag, attrs) => {
+      const e = document.createElementNS(SVG, tag);
+      for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+      return e;
+    };
+    svg.append(mk("line", { class: "base", x1: left, y1: H - bottom, x2: W - right, y2: H - bottom }));
+    values.forEach((v, i) => {
+      const h = v > 0 ? Math.max(2, (H - top - bottom) * v / max) : 0;
+      const r = mk("rect", {
+        class: "bar" + (i === n - 1 ? " now" : ""), x: (left + i * bw + 1).toFixed(1), y: (H - bottom - h).toFixed(1),
+        width: Math.max(1, bw - 2).toFixed(1), height: h.toFixed(1), rx: 1.5
+      });
+      const t = mk("title", {});
+      const ago = n - 1 - i;
+      t.textContent = v + (v === 1 ? " event" : " events") + (ago === 0 ? " this minute" : ", " + ago + " min ago");
+      r.append(t);
+      svg.append(r);
+    });
+    const label = (x, anchor, text, y) => {
+      const t = mk("text", { x, y: y || H - 6, "text-anchor": anchor });
+      t.textContent = text;
+      svg.append(t);
+    };
+    label(left, "start", "60 min ago");
+    label(W - right, "end", "now");
+    label(left, "start", "peak " + max + "/min", 11);
+    const total = values.reduce((a, b) => a + b, 0);
+    svg.setAttribute("aria-label", "Events per minute over the last hour: " + total + " in total, peak " + max + " per minute");
+    svg.dataset.total = String(total);
+  }
+
+  // ---- Dashboard ----
+  function dashboard() {
+    const root = $("#dashboard");
+    if (!root) return;
+    let data = {};
+    try { data = JSON.parse($("#dash-data").textContent); } catch (e) { data = {}; }
+    drawSpark($("#spark"), data.perMinute || []);
+    let known = new Set((data.recent || []).map((e) => e.id));
+
+    const live = $("#live"), liveText = $("#live-text");
+    const setLive = (state, text) => {
+      live.classList.toggle("on", state === "on");
+      live.classList.toggle("off", state === "off");
+      liveText.textContent = text;
+    };
+
+    function feedItem(e, isNew) {
+      const li = el("li", isNew ? { class: "new" } : {},
+        el("span", { class: "fi" }, icon(e.icon)),
+        el("div", {}, el("a", { href: e.url }, e.sentence),
+          el("span", { class: "meta" }, (e.what ? e.what + " · " : ""), el("time", { datetime: e.time }, e.when))),
+        badge(e.state));
+      li.dataset.id = e.id;
+      return li;
+    }
+
+    function update(d) {
+      const set = (id, v) => { const n = $("#" + id); if (n) n.textContent = v; };
+      set("c-events", d.counts.events);
+      set("c-batches", d.counts.batches);
+      set("c-anchored", d.counts.anchored);
+      set("c-queued", d.anchoring.queued);
+      set("c-hour", d.lastHour);
+      set("c-oldest", d.anchoring.oldest ? "waiting since " + new Date(d.anchoring.oldest).toLocaleTimeString() : "queue empty");
+      set("a-queue", d.anchoring.queued + (d.anchoring.queued === 1 ? " batch" : " batches") + " waiting" + (d.anchoring.stuck ? ", " + d.anchoring.stuck + " refused" : ""));
+      set("a-last", d.anchorAge);
+      set("a-err", d.anchoring.lastError || "none");
+      const lb = $("#ledger-badge");
+      if (lb) {
+        lb.replaceChildren(d.anchoring.ledgerDown ? el("span", { class: "badge bad" }, "Ledger unavailable")
+          : d.anchoring.stuck ? el("span", { class: "badge bad" }, "Refusals") : el("span", { class: "badge ok" }, "Ledger up"));
+      }
+      drawSpark($("#spark"), d.perMinute || []);
+      const list = $("#recent");
+      if (list && d.recent) {
+        const items = d.recent.map((e) => feedItem(e, !known.has(e.id)));
+        if (items.length) list.replaceChildren(...items);
+        known = new Set(d.recent.map((e) => e.id));
+      }
+      const probs = $("#problems");
+      if (probs) {
+        probs.replaceChildren(...(d.problems && d.problems.length ? [el("div", { class: "alert warn", role: "status" },
+          el("strong", {}, "Needs attention"), el("ul", {}, ...d.problems.map((p) => el("li", {}, p))))] : []));
+      }
+      const edges = $("#edges");
+      if (edges && d.edges && d.edges.length) {
+        edges.replaceChildren(...d.edges.map((e) => {
+          const j = e.journal || {};
+          const b = e.error ? el("span", { class: "badge bad" }, "Status unavailable")
+            : e.ready ? el("span", { class: "badge ok" }, "Ready") : el("span", { class: "badge warn" }, "Needs attention");
+          const mini = (label, v, bad) => el("div", bad ? { class: "bad" } : {}, el("span", {}, label), el("strong", {}, v));
+          return el("div", { class: "edge-mini" }, el("header", {}, el("strong", {}, e.id), b),
+            el("div", { class: "minis" }, mini("Pending events", j.pendingEvents || 0), mini("Unsent batches", j.unackedBatches || 0),
+              mini("Dead letters", j.deadLetters || 0, j.deadLetters > 0)));
+        }));
+      }
+      root.dataset.updated = d.updated;
+    }
+
+    let timer = null, inflight = false, again = false;
+    function refresh() {
+      if (inflight) { again = true; return; }
+      inflight = true;
+      fetch("/api/v1/dashboard", { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then((r) => {
+          if (r.status === 401) { location.href = "/login?next=/"; throw new Error("signed out"); }
+          if (!r.ok) throw new Error("HTTP " + r.status);
+          return r.json();
+        })
+        .then(update)
+        .catch(() => { /* the next update or the periodic refresh retries */ })
+        .finally(() => { inflight = false; if (again) { again = false; schedule(); } });
+    }
+    function schedule() {
+      clearTimeout(timer);
+      timer = setTimeout(refresh, 300);
+    }
+    if (window.EventSource) {
+      const es = new EventSource("/api/v1/stream");
+      es.onopen = () => setLive("on", "Live");
+      es.onerror = () => setLive("off", "Reconnecting…");
+      ["batch", "anchor", "event"].forEach((t) => es.addEventListener(t, schedule));
+      es.addEventListener("bye", () => { setLive("off", "Server stopped"); es.close(); });
+      window.addEventListener("beforeunload", () => es.close());
+    } else {
+      setLive("off", "Refreshing every 15 s");
+    }
+    setInterval(refresh, 15000);
+  }
+
+  // ---- Verify in place (event page) ----
+  function checkText() {
+    try { return JSON.parse(($("#check-text") || {}).textContent || "{}"); } catch (e) { return {}; }
+  }
+  function renderResult(box, res) {
+    const text = checkText();
+    let cls = "bad", verdict = "Not verified", summary = "A check failed (marked below): do not rely on this record.";
+    if (res.verified) { cls = "ok"; verdict = "Verified"; summary = "Every check passed: this event was sealed by a registered device and is anchored on the consortium ledger."; }
+    else if (res.pending) { cls = "warn"; verdict = "Pending anchor"; summary = "The event and its seal check out, but its batch is not anchored on the ledger yet. Try again in a few seconds."; }
+    const head = el("div", { class: "verdict " + cls, role: "status" }, icon(cls === "ok" ? "shield" : cls === "warn" ? "clock" : "alert"),
+      el("div", {}, el("h2", {}, verdict), el("p", {}, summary)));
+    const ol = el("ol", { class: "checks" }, ...(res.steps || []).map((s) => {
+      const c = s.ok ? "ok" : s.skipped ? "muted" : "bad";
+      return el("li", { class: c }, el("span", { class: "mark", "aria-hidden": "true" }, s.ok ? "✓" : s.skipped ? "–" : "✗"),
+        el("div", {}, el("strong", {}, s.check, el("span", { class: "sr-only" }, s.ok ? " passed" : s.skipped ? " not checked" : " failed")),
+          text[s.check] ? el("p", { class: "explain" }, text[s.check]) : null, el("p", { class: "detail" }, s.detail)));
+    }));
+    box.replaceChildren(head, ol);
+    box.dataset.verified = String(!!res.verified);
+  }
+  function verifyButtons() {
+    $$("[data-verify]").forEach((btn) => {
+      btn.addEventListener("click", async () => {
+        const box = $("#verify-result");
+        btn.disabled = true;
+        const label = btn.textContent;
+        btn.textContent = "Verifying…";
+        try {
+          const pr = await fetch(btn.getAttribute("data-verify"), { headers: { Accept: "application/json" } });
+          if (!pr.ok) throw new Error("the proof could not be fetched (HTTP " + pr.status + ")");
+          const proof = await pr.json();
+          const vr = await fetch("/api/v1/verify", {
+            method: "POST", credentials: "same-origin",
+            headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf() },
+            body: JSON.stringify(proof)
+          });
+          const res = await vr.json();
+          if (!res.steps) throw new Error(res.detail || res.title || "unexpected answer");
+          renderResult(box, res);
+        } catch (e) {
+          box.replaceChildren(el("div", { class: "alert bad", role: "alert" }, "Verification could not run: " + e.message));
+        } finally {
+          btn.disabled = false;
+          btn.textContent = label;
+        }
+      });
+    });
+  }
+
+  // ---- Verify page: show a chosen file's proof before sending it ----
+  function verifyForm() {
+    const file = $("#verify-form #file"), ta = $("#verify-form #proof");
+    if (!file || !ta || !window.FileReader) return;
+    file.addEventListener("change", () => {
+      const f = file.files && file.files[0];
+      if (!f) return;
+      const r = new FileReader();
+      r.onload = () => { ta.value = String(r.result || ""); $("#verify-form #eventID").value = ""; };
+      r.readAsText(f);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    dashboard();
+    verifyButtons();
+    verifyForm();
+  });
+})();

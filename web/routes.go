@@ -1,0 +1,76 @@
+package web
+
+import (
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// routes registers every route; web/API.md documents them.
+func (a *App) routes() {
+	f := a.fiber
+
+	// Operations.
+	f.Get("/healthz", a.healthz)
+	f.Get("/readyz", a.readyz)
+	var g prometheus.Gatherer = a.m.reg
+	if a.cfg.Registry != nil {
+		g = a.cfg.Registry
+	}
+	f.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(g, promhttp.HandlerOpts{})))
+	f.Get("/static/:name", a.static)
+	f.Get("/favicon.ico", func(c *fiber.Ctx) error { return c.Redirect("/static/favicon.svg", fiber.StatusMovedPermanently) })
+
+	// JSON API (CORS: integrations and third-party verifiers call it from
+	// anywhere; cookies never make it cross-origin with a wildcard origin).
+	api := f.Group("/api/v1", a.cors("GET, HEAD, POST, OPTIONS"))
+	api.Options("/*", a.preflight("GET, HEAD, POST, OPTIONS"))
+	api.Post("/batches", a.postBatch)
+	api.Get("/events/:id/proof", a.getProof)
+	api.Post("/verify", a.postVerify)
+	api.Get("/stream", a.stream)
+	api.Get("/status", a.status)
+	api.Get("/ledger/info", a.ledgerInfo)
+	api.Get("/ledger/devices/:id", a.ledgerDevice)
+	api.Get("/ledger/anchors/:edge/:seq", a.ledgerAnchor)
+	api.Get("/ledger/transactions/:tx", a.ledgerTx)
+	api.Get("/dashboard", a.requireUser, a.dashboardJSON)
+
+	// EPCIS 2.0 REST binding.
+	ep := f.Group("/epcis", a.cors("GET, HEAD, POST, OPTIONS"), a.epcisHeaders)
+	ep.Get("/", a.epcisRoot)
+	ep.Options("/", a.epcisOptions("OPTIONS, GET"))
+	ep.Options("/capture", a.epcisOptions("OPTIONS, POST"))
+	ep.Post("/capture", a.captureAuth, a.postCapture)
+	ep.Options("/capture/:id", a.epcisOptions("OPTIONS, GET"))
+	ep.Get("/capture/:id", a.getCapture)
+	ep.Options("/events", a.epcisOptions("OPTIONS, GET, POST"))
+	ep.Get("/events", a.getEvents)
+	ep.Post("/events", a.captureAuth, a.postEvent)
+	ep.Options("/events/:id", a.epcisOptions("OPTIONS, GET"))
+	ep.Get("/events/:id", a.getEvent)
+
+	// GS1 Digital Link resolver.
+	for _, p := range []string{"/01/*", "/00/*", "/gtin/*", "/sscc/*"} {
+		f.Get(p, a.cors("GET, HEAD, OPTIONS"), a.resolve)
+		f.Options(p, a.cors("GET, HEAD, OPTIONS"), a.preflight("GET, HEAD, OPTIONS"))
+	}
+	f.Get("/.well-known/gs1resolver", a.cors("GET, HEAD, OPTIONS"), a.resolverDescription)
+	f.Get("/qr", a.cors("GET, HEAD, OPTIONS"), a.qr)
+	f.Get("/lookup", a.lookup)
+
+	// Public pages.
+	f.Get("/login", a.optionalUser, a.loginPage)
+	f.Post("/login", a.loginSubmit)
+	f.Post("/logout", a.requireUser, a.requireCSRF, a.logout)
+	f.Get("/verify", a.optionalUser, a.verifyPage)
+	f.Post("/verify", a.optionalUser, a.verifySubmit)
+
+	// Pages behind sign-in.
+	f.Get("/", a.requireUser, a.dashboardPage)
+	f.Get("/events", a.requireUser, a.eventsPage)
+	f.Get("/events/:id", a.requireUser, a.eventPage)
+	f.Get("/batches", a.requireUser, a.batchesPage)
+	f.Get("/edges", a.requireUser, a.edgesPage)
+}
