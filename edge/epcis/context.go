@@ -39,6 +39,7 @@ type ContextError struct {
 	Reason string
 }
 
+// Error describes the @context problem.
 func (e *ContextError) Error() string { return "epcis: @context: " + e.Reason }
 
 // ContextOf reads the namespace prefixes of a document (or of an event that

@@ -23,6 +23,7 @@ const (
 	FormEventArray
 )
 
+// String names the form ("document", "event", "event array").
 func (f Form) String() string {
 	switch f {
 	case FormDocument:
@@ -89,6 +90,7 @@ type LimitError struct {
 	Got   int // how much was seen (for depth: the depth where it stopped)
 }
 
+// Error says which limit was exceeded.
 func (e *LimitError) Error() string {
 	return fmt.Sprintf("epcis: input exceeds the limit of %d %s (%d)", e.Limit, e.What, e.Got)
 }

@@ -21,6 +21,7 @@ type HashError struct {
 	Reason string
 }
 
+// Error says why the event cannot be hashed.
 func (e *HashError) Error() string { return "epcis: event hash: " + e.Reason }
 
 // Hash computes the CBV 2.0 event hash of e: SHA-256 over its pre-hash
@@ -46,7 +47,18 @@ func Hash(e Event, ctx Context) ([32]byte, error) {
 // document), and the members of bizTransactionList, sourceList and
 // destinationList entries are taken type first (the reference keeps the
 // JSON member order, which a decoded map does not have; every GS1 example
-// writes type first).
+// writes type first). Objects elsewhere that hold a bizTransaction, source
+// or destination member are likewise taken in member-name order.
+//
+// Where the reference fails or depends on its machine, PreHash decides:
+// numbers too large for a float ("1e400", "inf") and "nan" are hashed as
+// written (the reference raises), a time whose microseconds round up to a
+// full second carries into the next second (the reference raises), a time
+// without a zone is taken as UTC (the reference uses the local zone),
+// numeric strings are normalised for ASCII digits only (Python's float()
+// also takes other Unicode digits), "@xmlns…" members are ignored, and an
+// @context that is a single object is read (the reference reads only
+// arrays).
 func PreHash(e Event, ctx Context) (string, error) {
 	return preHash(e, ctx, nil, nil)
 }
@@ -117,6 +129,7 @@ type EventIDError struct {
 	Input string
 }
 
+// Error quotes the rejected input.
 func (e *EventIDError) Error() string {
 	in := e.Input
 	if len(in) > 100 {

@@ -54,6 +54,7 @@ func compiledSchema() (*jsonschema.Schema, error) {
 // validation must never touch the network.
 type offlineLoader struct{}
 
+// Load fails: nothing outside the embedded schema may be loaded.
 func (offlineLoader) Load(url string) (any, error) {
 	return nil, fmt.Errorf("epcis: schema validation is offline, cannot load %s", url)
 }
@@ -78,8 +79,11 @@ type negated struct {
 	src string
 }
 
+// MatchString reports whether s does not match the lookahead body.
 func (n negated) MatchString(s string) bool { return !n.re.MatchString(s) }
-func (n negated) String() string            { return n.src }
+
+// String returns the original pattern.
+func (n negated) String() string { return n.src }
 
 // Problem is one reason a document or event is invalid.
 type Problem struct {
@@ -98,6 +102,7 @@ type ValidationError struct {
 	Problems []Problem
 }
 
+// Error lists the first problems with their JSON pointers.
 func (e *ValidationError) Error() string {
 	var b strings.Builder
 	b.WriteString("epcis: invalid: ")
