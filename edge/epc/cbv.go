@@ -86,6 +86,10 @@ func cbvNormalise(s string) (string, cbvResult) {
 	if strings.IndexByte(s, '.') < 0 {
 		return "", cbvUnchanged
 	}
+	// Every branch of the reference needs one of these prefixes.
+	if !strings.HasPrefix(s, "urn:epc:") && !strings.HasPrefix(s, "http:") && !strings.HasPrefix(s, "https:") {
+		return "", cbvUnchanged
+	}
 	u := []rune(s)
 	if hasPrefixR(u, "urn:epc:") {
 		if out, res, ok := cbvEPC(u); ok {
@@ -518,7 +522,17 @@ func keyThenDigits(u []rune, j int, keys map[string]bool) bool {
 	for e < len(u) && u[e] != '/' {
 		e++
 	}
-	if e >= len(u) || !keys[string(u[j+1:e])] {
+	if e >= len(u) || e-j-1 > 5 {
+		return false
+	}
+	var seg [5]byte
+	for i, r := range u[j+1 : e] {
+		if r >= 0x80 {
+			return false
+		}
+		seg[i] = byte(r)
+	}
+	if !keys[string(seg[:e-j-1])] {
 		return false
 	}
 	d := e + 1

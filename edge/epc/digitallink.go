@@ -263,7 +263,9 @@ func ParseDigitalLink(uri string) (DigitalLink, error) {
 				if qerr != nil {
 					return DigitalLink{}, errf(ErrSyntax, uri, "Digital Link query string is malformed: %v", qerr)
 				}
-				d.Query = q
+				if len(q) > 0 {
+					d.Query = q
+				}
 			}
 			return d, nil
 		}
@@ -541,4 +543,3 @@ func (t CompanyPrefixLengths) EPC(d DigitalLink) (EPC, error) {
 
 // String returns the canonical Digital Link on the default base.
 func (d DigitalLink) String() string { return d.URI("") }
-
