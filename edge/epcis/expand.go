@@ -253,12 +253,3 @@ func eventVocab(e map[string]any, ctx Context) *vocabSet {
 	s.walkNode(e, activeCtx{}.withPrefixes(ctx))
 	return s
 }
-
-// documentVocab collects them over a whole document, as the reference does
-// when it hashes a document: every event then sees the bare-value
-// replacements the other events and the header make possible.
-func documentVocab(doc map[string]any) *vocabSet {
-	s := &vocabSet{}
-	s.walkNode(doc, activeCtx{})
-	return s
-}

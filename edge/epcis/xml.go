@@ -45,7 +45,12 @@ func ParseXMLDocument(data []byte) (*Document, error) {
 // namespaces in Document.Context, xsi:type'd numbers and booleans become
 // JSON numbers and booleans, as do the standard numeric and boolean fields,
 // "gs1:"/"cbv:" CURIE values are expanded, and GS1 measurement and alert
-// types are written as their standard-context terms.
+// types are written as their standard-context terms. An extension element
+// with both attributes and text keeps its text under "#text", the member
+// the reference's JSON reading takes as an element's text. Prefixes that
+// values in the document use (component="example:x") are not used for
+// member names, because XML does not resolve prefixes in values and the
+// hash would otherwise expand them.
 func (l Limits) ParseXMLDocument(data []byte) (*Document, error) {
 	doc, err := l.decodeXMLDocument(data)
 	if err != nil {

@@ -71,3 +71,12 @@ func referenceEvents(doc map[string]any, ctx Context) ([]Event, []string) {
 	}
 	return events, ignore
 }
+
+// documentVocab collects them over a whole document, as the reference does
+// when it hashes a document: every event then sees the bare-value
+// replacements the other events and the header make possible.
+func documentVocab(doc map[string]any) *vocabSet {
+	s := &vocabSet{}
+	s.walkNode(doc, activeCtx{})
+	return s
+}
