@@ -396,16 +396,65 @@ func (d DigitalLink) EPCURI() (string, error) {
 	return e.URI(), nil
 }
 
+// Validate checks a DigitalLink that was not made by ParseDigitalLink:
+// exactly one primary key, only qualifiers that key allows, and every
+// value as ParseDigitalLink would accept it (keys already normalised to
+// their full length).
+func (d DigitalLink) Validate() error {
+	key, _ := d.primary()
+	if key == nil {
+		return errf(ErrSyntax, "", "Digital Link has no primary key")
+	}
+	in := d.Path()
+	for _, ai := range primaryOrder {
+		s := ais[ai]
+		v := *s.field(&d)
+		if v == "" {
+			continue
+		}
+		if s != key {
+			return errf(ErrSyntax, in, "Digital Link has two primary keys, /%s/ and /%s/", key.ai, s.ai)
+		}
+		got, err := s.check(in, v)
+		if err != nil {
+			return err
+		}
+		if got != v {
+			return errf(ErrLength, in, "%s %s must be written with all its digits (%s)", s.name, v, got)
+		}
+	}
+	for ai, s := range ais {
+		v := *s.field(&d)
+		if s.primary || v == "" {
+			continue
+		}
+		allowed := false
+		for _, q := range key.qualifiers {
+			allowed = allowed || q == ai
+		}
+		if !allowed {
+			return errf(ErrSyntax, in, "/%s/ (%s) is not a qualifier of /%s/ (%s)", ai, s.name, key.ai, key.name)
+		}
+		if _, err := s.check(in, v); err != nil {
+			return err
+		}
+	}
+	if d.TPX != "" && (d.CPV != "" || d.Lot != "" || d.Serial != "") {
+		return errf(ErrSyntax, in, "/235/ (TPX) cannot be combined with /22/, /10/ or /21/")
+	}
+	return nil
+}
+
 // FromDigitalLink converts a Digital Link into an EPC, given the length of
 // the GS1 Company Prefix (6–12 digits) at the start of its key. A GTIN
 // needs a serial (sgtin), a TPX (upui) or a lot (lgtin); a lot next to a
 // serial is dropped, as the EPC names the finer level. GRAI, GDTI, GCN and
 // CPID need their serial part; a CPV has no place in an EPC and is dropped.
 func FromDigitalLink(d DigitalLink, gcpLen int) (EPC, error) {
-	key, v := d.primary()
-	if key == nil {
-		return EPC{}, errf(ErrSyntax, "", "Digital Link has no primary key")
+	if err := d.Validate(); err != nil {
+		return EPC{}, err
 	}
+	key, v := d.primary()
 	in := d.Path()
 	if gcpLen < 6 || gcpLen > 12 {
 		return EPC{}, errf(ErrPartition, in, "a GS1 Company Prefix of %d digits has no EPC encoding (EPCs take 6 to 12)", gcpLen)
@@ -526,10 +575,10 @@ func (t CompanyPrefixLengths) Lookup(digits string) (int, bool) {
 
 // EPC converts d with the company prefix length found in t.
 func (t CompanyPrefixLengths) EPC(d DigitalLink) (EPC, error) {
-	key, v := d.primary()
-	if key == nil {
-		return EPC{}, errf(ErrSyntax, "", "Digital Link has no primary key")
+	if err := d.Validate(); err != nil {
+		return EPC{}, err
 	}
+	key, v := d.primary()
 	switch key.ai {
 	case "01", "8006", "00", "8003": // indicator, extension digit or leading 0 first
 		v = v[1:]

@@ -202,3 +202,39 @@ func TestCompanyPrefixLengths(t *testing.T) {
 		t.Errorf("empty: %v", err)
 	}
 }
+
+func TestDigitalLinkValidate(t *testing.T) {
+	bad := []struct {
+		d    DigitalLink
+		kind Kind
+	}{
+		{DigitalLink{}, ErrSyntax},
+		{DigitalLink{GTIN: "1"}, ErrLength},
+		{DigitalLink{GTIN: "9506000134352", Serial: "1"}, ErrLength}, // not normalised to 14
+		{DigitalLink{GTIN: "09506000134353", Serial: "1"}, ErrCheckDigit},
+		{DigitalLink{GTIN: "09506000134352", SSCC: "106141412345678908"}, ErrSyntax},
+		{DigitalLink{GTIN: "09506000134352", GLNExtension: "1"}, ErrSyntax},
+		{DigitalLink{GTIN: "09506000134352", Serial: "a b"}, ErrCharset},
+		{DigitalLink{GTIN: "09506000134352", Serial: "1", TPX: "2"}, ErrSyntax},
+		{DigitalLink{ITIP: "0401234511111801"}, ErrLength},
+		{DigitalLink{GRAI: "0"}, ErrLength},
+		{DigitalLink{GDTI: "12"}, ErrLength},
+		{DigitalLink{CPID: "0614141", CPSerial: "x"}, ErrCharset},
+	}
+	for _, tt := range bad {
+		err := tt.d.Validate()
+		checkErr(t, tt.d.Path(), err, tt.kind, "")
+		for n := 6; n <= 12; n++ {
+			if _, err := FromDigitalLink(tt.d, n); err == nil {
+				t.Errorf("FromDigitalLink(%+v, %d) accepted an invalid link", tt.d, n)
+			}
+		}
+		if _, err := (CompanyPrefixLengths{"0": 7}).EPC(tt.d); err == nil {
+			t.Errorf("CompanyPrefixLengths.EPC(%+v) accepted an invalid link", tt.d)
+		}
+	}
+	d, _ := ParseDigitalLink("/01/09506000134352/22/A/10/B/21/C?x=1")
+	if err := d.Validate(); err != nil {
+		t.Errorf("Validate(parsed): %v", err)
+	}
+}

@@ -124,6 +124,9 @@ func FuzzParseDigitalLink(f *testing.F) {
 			}
 			return
 		}
+		if err := d.Validate(); err != nil {
+			t.Fatalf("parsed %+v does not validate: %v", d, err)
+		}
 		again, err := ParseDigitalLink(d.URI("https://resolver.example"))
 		if err != nil || !reflect.DeepEqual(again, d) {
 			t.Fatalf("re-parse of %s = %+v, %v; want %+v", d.URI("https://resolver.example"), again, err, d)
@@ -167,5 +170,31 @@ func FuzzToDigitalLink(f *testing.F) {
 		if again, _ := ToDigitalLink(out); again != out {
 			t.Fatalf("ToDigitalLink(%q) = %q, but ToDigitalLink of that = %q", in, out, again)
 		}
+	})
+}
+
+// FuzzFromDigitalLink feeds hand-made (possibly invalid) DigitalLink values
+// to the conversions: they must fail cleanly, never panic.
+func FuzzFromDigitalLink(f *testing.F) {
+	f.Add(uint8(0), "09506000134352", "1", uint8(7))
+	f.Add(uint8(3), "0614141123452", "400", uint8(7))
+	f.Add(uint8(9), "0614141AB", "12", uint8(6))
+	f.Fuzz(func(t *testing.T, which uint8, key, qual string, n uint8) {
+		var d DigitalLink
+		key0 := ais[primaryOrder[int(which)%len(primaryOrder)]]
+		*key0.field(&d) = key
+		if len(key0.qualifiers) > 0 {
+			*ais[key0.qualifiers[int(which/16)%len(key0.qualifiers)]].field(&d) = qual
+		}
+		d.CompanyPrefixLength = int(n % 16)
+		e, err := FromDigitalLink(d, int(n%16))
+		if err == nil {
+			if verr := e.Validate(); verr != nil {
+				t.Fatalf("FromDigitalLink(%+v) = %+v, which is invalid: %v", d, e, verr)
+			}
+		}
+		d.EPCURI()
+		CompanyPrefixLengths{key: int(n % 16)}.EPC(d)
+		_ = d.Path()
 	})
 }
