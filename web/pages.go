@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -169,6 +170,17 @@ func (a *App) passportPage(c *fiber.Ctx, dl epc.DigitalLink, p gateway.Passport,
 		v.Key = append(v.Key, kv{"Serialised packs", strconv.Itoa(p.Serials)})
 	}
 	v.Status, v.StatusClass, v.StatusNote = lotStatus(p.Status)
+	if p.Lot == nil && (p.Kind == "lot" || p.Kind == "serial") && p.Product != nil {
+		lot := dl.Lot
+		if lot == "" {
+			lot = "of this pack"
+		}
+		v.Status, v.StatusClass = "Lot not registered", "bad"
+		v.StatusNote = "The manufacturer has not registered lot " + lot + " on the consortium ledger. Treat the pack as suspect: do not use it, and report it to your regulator."
+		if dl.Lot == "" {
+			v.StatusNote = "No lot is recorded for this pack on the consortium ledger. Treat it as suspect: do not use it, and report it to your regulator."
+		}
+	}
 	if p.Kind == "sscc" || (p.Kind == "product" && p.Product != nil) {
 		if p.Lot == nil {
 			v.Status, v.StatusClass, v.StatusNote = "Registered", "ok", "This product is registered on the consortium ledger by its manufacturer."
@@ -210,20 +222,31 @@ func (a *App) renderUnknown(c *fiber.Ctx, dl epc.DigitalLink) error {
 		Detail: "tracegate knows no product, lot or event for " + dl.Path() + ". If you scanned this code on a pack, the pack may not come from a member of this consortium; report it to your regulator."})
 }
 
-// tempChart is a temperature history drawn as an inline SVG.
+// tempChart is a temperature history drawn as inline SVG, in two shapes:
+// a wide one for desktops and a taller, narrower one for phones, so that
+// its labels stay readable at both sizes.
 type tempChart struct {
-	W, H        int
-	Path        string
-	Points      []chartPoint
-	BandY       int
-	BandH       int
+	Views       []chartView
 	HasBand     bool
 	MinLabel    string
 	MaxLabel    string
-	YLabels     []chartLabel
 	First, Last string
 	Excursions  int
 	Count       int
+}
+
+// chartView is one rendering of a chart, in its own coordinates.
+type chartView struct {
+	Class, ID    string
+	W, H         int
+	PlotX, PlotW float64
+	AxisY        float64
+	Path         string
+	Points       []chartPoint
+	BandY, BandH float64
+	YLabels      []chartLabel
+	R            float64
+	Band         bool
 }
 
 type chartPoint struct {
@@ -237,37 +260,60 @@ type chartLabel struct {
 	Text string
 }
 
+// tempPoint is one temperature reading.
+type tempPoint struct {
+	t time.Time
+	c float64
+}
+
 // temperatureChart plots the temperatures a passport's events recorded,
 // with the product's allowed range as a band; nil with fewer than two.
 func temperatureChart(evs []eventView, p *ledger.Product) *tempChart {
-	type pt struct {
-		t time.Time
-		c float64
-	}
-	var pts []pt
+	var pts []tempPoint
 	for _, e := range evs {
 		for _, c := range e.Temps {
-			pts = append(pts, pt{e.Time, c})
+			pts = append(pts, tempPoint{e.Time, c})
 		}
 	}
 	if len(pts) < 2 {
 		return nil
 	}
-	ch := &tempChart{W: 640, H: 180, Count: len(pts)}
-	lo, hi := pts[0].c, pts[0].c
+	var minC, maxC *float64
+	if p != nil && p.Profile != nil {
+		minC, maxC = p.Profile.MinC, p.Profile.MaxC
+	}
+	ch := &tempChart{Count: len(pts), HasBand: minC != nil || maxC != nil}
 	t0, t1 := pts[0].t, pts[0].t
 	for _, q := range pts {
-		lo, hi = min(lo, q.c), max(hi, q.c)
 		if q.t.Before(t0) {
 			t0 = q.t
 		}
 		if q.t.After(t1) {
 			t1 = q.t
 		}
+		if (minC != nil && q.c < *minC) || (maxC != nil && q.c > *maxC) {
+			ch.Excursions++
+		}
 	}
-	var minC, maxC *float64
-	if p != nil && p.Profile != nil {
-		minC, maxC = p.Profile.MinC, p.Profile.MaxC
+	if maxC != nil {
+		ch.MaxLabel = strconv.FormatFloat(*maxC, 'f', -1, 64) + " °C"
+	}
+	if minC != nil {
+		ch.MinLabel = strconv.FormatFloat(*minC, 'f', -1, 64) + " °C"
+	}
+	ch.First, ch.Last = fmtTime(t0), fmtTime(t1)
+	ch.Views = []chartView{
+		chartShape(pts, minC, maxC, t0, t1, 720, 200, "chart chart-wide", "temp-chart"),
+		chartShape(pts, minC, maxC, t0, t1, 340, 210, "chart chart-narrow", "temp-chart-narrow"),
+	}
+	return ch
+}
+
+func chartShape(pts []tempPoint, minC, maxC *float64, t0, t1 time.Time, width, height int, class, id string) chartView {
+	v := chartView{Class: class, ID: id, W: width, H: height, R: 4, Band: minC != nil || maxC != nil}
+	lo, hi := pts[0].c, pts[0].c
+	for _, q := range pts {
+		lo, hi = min(lo, q.c), max(hi, q.c)
 	}
 	if minC != nil {
 		lo = min(lo, *minC)
@@ -275,16 +321,18 @@ func temperatureChart(evs []eventView, p *ledger.Product) *tempChart {
 	if maxC != nil {
 		hi = max(hi, *maxC)
 	}
-	pad := max((hi-lo)*0.15, 1)
+	pad := max((hi-lo)*0.12, 0.5)
 	lo, hi = lo-pad, hi+pad
-	const left, right, top, bottom = 44.0, 12.0, 10.0, 24.0
-	w, h := float64(ch.W)-left-right, float64(ch.H)-top-bottom
+	const left, right, top, bottom = 40.0, 14.0, 12.0, 14.0
+	v.PlotX, v.PlotW = left, float64(width)-left-right
+	h := float64(height) - top - bottom
+	v.AxisY = top + h
 	span := t1.Sub(t0).Seconds()
 	x := func(t time.Time) float64 {
 		if span <= 0 {
-			return left + w/2
+			return left + v.PlotW/2
 		}
-		return left + w*t.Sub(t0).Seconds()/span
+		return left + v.PlotW*t.Sub(t0).Seconds()/span
 	}
 	y := func(c float64) float64 { return top + h*(hi-c)/(hi-lo) }
 	var b strings.Builder
@@ -296,31 +344,42 @@ func temperatureChart(evs []eventView, p *ledger.Product) *tempChart {
 			fmt.Fprintf(&b, " L%.1f %.1f", px, py)
 		}
 		out := (minC != nil && q.c < *minC) || (maxC != nil && q.c > *maxC)
-		if out {
-			ch.Excursions++
-		}
-		ch.Points = append(ch.Points, chartPoint{X: px, Y: py, Out: out,
+		v.Points = append(v.Points, chartPoint{X: px, Y: py, Out: out,
 			Tip: fmt.Sprintf("%s °C at %s", strconv.FormatFloat(q.c, 'f', -1, 64), fmtTime(q.t))})
 	}
-	ch.Path = b.String()
-	if minC != nil || maxC != nil {
-		ch.HasBand = true
-		yHi, yLo := top, top+h
-		if maxC != nil {
-			yHi = y(*maxC)
-			ch.MaxLabel = strconv.FormatFloat(*maxC, 'f', -1, 64) + " °C"
-		}
-		if minC != nil {
-			yLo = y(*minC)
-			ch.MinLabel = strconv.FormatFloat(*minC, 'f', -1, 64) + " °C"
-		}
-		ch.BandY, ch.BandH = int(yHi), int(yLo-yHi)
+	v.Path = b.String()
+	yHi, yLo := top, top+h
+	if maxC != nil {
+		yHi = y(*maxC)
 	}
-	for _, c := range []float64{hi - pad, (hi + lo) / 2, lo + pad} {
-		ch.YLabels = append(ch.YLabels, chartLabel{Y: y(c) + 4, Text: strconv.FormatFloat(float64(int(c*10))/10, 'f', -1, 64) + "°"})
+	if minC != nil {
+		yLo = y(*minC)
 	}
-	ch.First, ch.Last = fmtTime(t0), fmtTime(t1)
-	return ch
+	v.BandY, v.BandH = yHi, yLo-yHi
+	// Label the allowed range's limits and the extremes.
+	seen := map[string]bool{}
+	for _, c := range []*float64{maxC, minC} {
+		if c == nil {
+			continue
+		}
+		txt := strconv.FormatFloat(*c, 'f', -1, 64) + "°"
+		if !seen[txt] {
+			seen[txt] = true
+			v.YLabels = append(v.YLabels, chartLabel{Y: y(*c) + 4, Text: txt})
+		}
+	}
+	hiPt, loPt := pts[0].c, pts[0].c
+	for _, q := range pts {
+		hiPt, loPt = max(hiPt, q.c), min(loPt, q.c)
+	}
+	for _, c := range []float64{hiPt, loPt} {
+		txt := strconv.FormatFloat(c, 'f', -1, 64) + "°"
+		if !seen[txt] && (maxC == nil || math.Abs(y(c)-y(*maxC)) > 12) && (minC == nil || math.Abs(y(c)-y(*minC)) > 12) {
+			seen[txt] = true
+			v.YLabels = append(v.YLabels, chartLabel{Y: y(c) + 4, Text: txt})
+		}
+	}
+	return v
 }
 
 // ---- Verify ----

@@ -135,6 +135,11 @@ func (a *App) resolve(c *fiber.Ctx) error {
 		(lt == "" && acceptsFirst(c.Get(fiber.HeaderAccept), linksetType))
 
 	p, perr := a.svc.Passport(c.UserContext(), dl)
+	if perr == nil && p.Product == nil && len(p.Events) == 0 {
+		// gateway.Passport answers a bare GTIN nobody registered with an
+		// empty passport; for the resolver that is "nothing known".
+		perr = notFound("nothing known", "tracegate knows no product, lot or event for "+dl.Path())
+	}
 	subject := dl.Path()
 	if perr == nil {
 		subject = passportSubject(p)

@@ -77,6 +77,9 @@ func testGTIN(t testing.TB) string {
 	return g
 }
 
+// unknownGTIN is a well-formed GTIN nobody registered.
+func unknownGTIN(t testing.TB) string { return gln(t, "0061414199999") }
+
 // gln completes a 12-digit GLN with its check digit.
 func gln(t testing.TB, digits12 string) string {
 	cd, err := epc.CheckDigit(digits12)
@@ -289,7 +292,9 @@ func (e *env) do(c *http.Client, method, path string, body io.Reader, hdr ...str
 	return response{Response: resp, body: b}
 }
 
-func (e *env) get(path string, hdr ...string) response { return e.do(nil, http.MethodGet, path, nil, hdr...) }
+func (e *env) get(path string, hdr ...string) response {
+	return e.do(nil, http.MethodGet, path, nil, hdr...)
+}
 
 func (e *env) postJSON(path string, v any, hdr ...string) response {
 	var b []byte
@@ -384,7 +389,9 @@ func withTemperature(ev map[string]any, celsius float64) map[string]any {
 }
 
 // packs is the five test packs.
-func packs() []string { return []string{serial(500001), serial(500002), serial(500003), serial(500004), serial(500005)} }
+func packs() []string {
+	return []string{serial(500001), serial(500002), serial(500003), serial(500004), serial(500005)}
+}
 
 // historyDocument is the lot's journey through the warehouse.
 func historyDocument() map[string]any {

@@ -73,6 +73,7 @@ func loadViews() (*views, error) {
 		"ago":      func(t time.Time) string { return ago(time.Now(), t) },
 		"shortHex": shortHex,
 		"add":      func(a, b int) int { return a + b },
+		"add2":     func(a, b float64) float64 { return a + b },
 		"pct": func(n, total int) int {
 			if total == 0 {
 				return 0
@@ -84,6 +85,13 @@ func loadViews() (*views, error) {
 			return template.JS(b), err
 		},
 		"lower": strings.ToLower,
+		"capital": func(s any) string {
+			str := fmt.Sprint(s)
+			if str == "" {
+				return str
+			}
+			return strings.ToUpper(str[:1]) + str[1:]
+		},
 		"icons": func() []string {
 			return []string{"factory", "inbox", "truck", "shelf", "box", "check", "thermo", "hand", "cross", "shield", "clock", "alert", "dot"}
 		},
@@ -213,7 +221,7 @@ func ago(now, t time.Time) string {
 	}
 	d := now.Sub(t)
 	switch {
-	case d < 0:
+	case d < 5*time.Second:
 		return "just now"
 	case d < time.Minute:
 		return fmt.Sprintf("%d s ago", int(d.Seconds()))

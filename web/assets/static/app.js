@@ -67,7 +67,7 @@
   // ---- Events-per-minute chart ----
   function drawSpark(svg, values) {
     if (!svg) return;
-    const W = 600, H = 130, top = 16, bottom = 22, left = 2, right = 2;
+    const W = 600, H = 150, top = 22, bottom = 24, left = 2, right = 2;
     while (svg.firstChild) svg.firstChild.remove();
     const n = values.length || 1;
     const max = Math.max(1, ...values);
@@ -97,7 +97,7 @@
     };
     label(left, "start", "60 min ago");
     label(W - right, "end", "now");
-    label(left, "start", "peak " + max + "/min", 11);
+    label(left, "start", "peak " + max + " per minute", 14);
     const total = values.reduce((a, b) => a + b, 0);
     svg.setAttribute("aria-label", "Events per minute over the last hour: " + total + " in total, peak " + max + " per minute");
     svg.dataset.total = String(total);
@@ -217,7 +217,7 @@
     const ol = el("ol", { class: "checks" }, ...(res.steps || []).map((s) => {
       const c = s.ok ? "ok" : s.skipped ? "muted" : "bad";
       return el("li", { class: c }, el("span", { class: "mark", "aria-hidden": "true" }, s.ok ? "✓" : s.skipped ? "–" : "✗"),
-        el("div", {}, el("strong", {}, s.check, el("span", { class: "sr-only" }, s.ok ? " passed" : s.skipped ? " not checked" : " failed")),
+        el("div", {}, el("strong", {}, s.check.charAt(0).toUpperCase() + s.check.slice(1), el("span", { class: "sr-only" }, s.ok ? " passed" : s.skipped ? " not checked" : " failed")),
           text[s.check] ? el("p", { class: "explain" }, text[s.check]) : null, el("p", { class: "detail" }, s.detail)));
     }));
     box.replaceChildren(head, ol);
