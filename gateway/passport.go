@@ -45,10 +45,10 @@ func (s *Service) Passport(ctx context.Context, dl epc.DigitalLink) (Passport, e
 	switch {
 	case dl.SSCC != "":
 		p.Kind = "sscc"
-		sc = store.Scan{Index: store.IdxEPC, Value: CanonicalID("https://id.gs1.org/00/" + dl.SSCC)}
+		sc = store.Scan{Index: store.IdxEPC, Value: CanonicalID(epc.DefaultDigitalLinkBase + epc.DigitalLink{SSCC: dl.SSCC}.Path())}
 	case dl.GTIN != "" && dl.Serial != "":
 		p.Kind = "serial"
-		sc = store.Scan{Index: store.IdxEPC, Value: CanonicalID("https://id.gs1.org/01/" + dl.GTIN + "/21/" + dl.Serial)}
+		sc = store.Scan{Index: store.IdxEPC, Value: serialID(dl)}
 	case dl.GTIN != "" && dl.Lot != "":
 		p.Kind = "lot"
 		sc = store.Scan{Index: store.IdxLot, Value: store.LotIndexValue(store.LotRef{GTIN: dl.GTIN, Lot: dl.Lot})}
@@ -70,7 +70,7 @@ func (s *Service) Passport(ctx context.Context, dl epc.DigitalLink) (Passport, e
 		}
 		lotID := dl.Lot
 		if lotID == "" && dl.Serial != "" {
-			if l, err := s.st.LotOf(CanonicalID("https://id.gs1.org/01/" + dl.GTIN + "/21/" + dl.Serial)); err == nil {
+			if l, err := s.st.LotOf(serialID(dl)); err == nil {
 				lotID = l.Lot
 			}
 		}
@@ -116,4 +116,9 @@ func (s *Service) Passport(ctx context.Context, dl epc.DigitalLink) (Passport, e
 		return p, errf(KindNotFound, "nothing known", "tracegate knows no product, lot or event for %s", dl.Path())
 	}
 	return p, nil
+}
+
+// serialID is the canonical (indexed) ID of a serialised pack.
+func serialID(dl epc.DigitalLink) string {
+	return CanonicalID(epc.DefaultDigitalLinkBase + epc.DigitalLink{GTIN: dl.GTIN, Serial: dl.Serial}.Path())
 }
