@@ -119,8 +119,8 @@ func TestACL(t *testing.T) {
 	}
 
 	denied := []string{
-		"tracegate/wh1/rfid/dock-out-1", // another device's topic
-		"tracegate/wh2/rfid/dock-in-1",  // another site
+		"tracegate/wh1/rfid/dock-out-1",  // another device's topic
+		"tracegate/wh2/rfid/dock-in-1",   // another site
 		"tracegate/wh1/sensor/dock-in-1", // another kind
 		alerts,                           // devices do not publish alerts
 		"tracegate/wh1/rfid/dock-in-1/x", // below its topic
@@ -581,7 +581,7 @@ func TestGarbageInput(t *testing.T) {
 		{0x30, 0x02, 0x00, 0x05},       // PUBLISH before CONNECT
 		[]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
 		connect[:len(connect)/2],
-		append(append([]byte{}, connect...), 0x30, 0x05, 0x00, 0x09, 'a'), // truncated PUBLISH topic
+		append(append([]byte{}, connect...), 0x30, 0x05, 0x00, 0x09, 'a'),  // truncated PUBLISH topic
 		append(append([]byte{}, connect...), 0x32, 0x03, 0x00, 0x00, 0x01), // QoS 1 PUBLISH, empty topic
 		append(append([]byte{}, connect...), 0x3e, 0x00),                   // QoS 3 PUBLISH
 		append(append([]byte{}, connect...), 0xf0, 0x00),                   // reserved type 15
