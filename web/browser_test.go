@@ -201,8 +201,16 @@ func TestBrowser(t *testing.T) {
 	if r.StatusCode != 202 {
 		t.Fatalf("capture: %d %s", r.StatusCode, r.body)
 	}
-	b.do("live update", chromedp.Poll[chromedp.Void](`(document.querySelector('#recent > li a')||{}).textContent === 'Inspected at North Warehouse cold room'`,
+	var st captureStatus
+	r.json(t, &st)
+	if len(st.EventIDs) != 1 {
+		t.Fatalf("capture status %s", r.body)
+	}
+	b.do("live update", chromedp.Poll[chromedp.Void](fmt.Sprintf(`(document.querySelector('#recent > li')||{dataset:{}}).dataset.id === %q`, st.EventIDs[0]),
 		chromedp.WithPollingTimeout(20*time.Second)))
+	if s := b.text("#recent > li a"); s != "Inspected at North Warehouse cold room" {
+		t.Errorf("the new event reads %q", s)
+	}
 	if after := b.text("#c-events"); after == before {
 		t.Errorf("event count did not change live (%s)", after)
 	}

@@ -133,6 +133,19 @@ func (a *App) preflight(methods string) fiber.Handler {
 	}
 }
 
+// answerOptions answers OPTIONS requests (CORS preflights) for a whole
+// route group without adding OPTIONS routes, which would turn 404s for
+// unknown paths into 405s.
+func (a *App) answerOptions(methods string) fiber.Handler {
+	pre := a.preflight(methods)
+	return func(c *fiber.Ctx) error {
+		if c.Method() == fiber.MethodOptions {
+			return pre(c)
+		}
+		return c.Next()
+	}
+}
+
 // healthz answers 200 while the process serves.
 func (a *App) healthz(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")

@@ -196,7 +196,7 @@ func (a *App) resolve(c *fiber.Ctx) error {
 	if perr != nil {
 		a.m.resolves.WithLabelValues("not-found").Inc()
 		var ge *gateway.Error
-		if errors.As(perr, &ge) && ge.Kind == gateway.KindNotFound {
+		if errors.As(perr, &ge) && ge.Kind == gateway.KindNotFound && a.wantsHTML(c) {
 			c.Status(fiber.StatusNotFound)
 			return a.renderUnknown(c, dl)
 		}

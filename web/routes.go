@@ -24,8 +24,7 @@ func (a *App) routes() {
 
 	// JSON API (CORS: integrations and third-party verifiers call it from
 	// anywhere; cookies never make it cross-origin with a wildcard origin).
-	api := f.Group("/api/v1", a.cors("GET, HEAD, POST, OPTIONS"))
-	api.Options("/*", a.preflight("GET, HEAD, POST, OPTIONS"))
+	api := f.Group("/api/v1", a.cors("GET, HEAD, POST, OPTIONS"), a.answerOptions("GET, HEAD, POST, OPTIONS"))
 	api.Post("/batches", a.postBatch)
 	api.Get("/events/:id/proof", a.getProof)
 	api.Post("/verify", a.postVerify)

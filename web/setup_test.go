@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/ed25519"
@@ -26,6 +27,7 @@ import (
 	"github.com/tracegate/tracegate/edge"
 	"github.com/tracegate/tracegate/edge/epc"
 	"github.com/tracegate/tracegate/edge/epcis"
+	"github.com/tracegate/tracegate/edge/journal"
 	"github.com/tracegate/tracegate/gateway"
 	"github.com/tracegate/tracegate/ledger"
 	"github.com/tracegate/tracegate/ledger/embedded"
@@ -528,4 +530,43 @@ func escapeID(id string) string { return url.PathEscape(id) }
 type signer struct {
 	id  string
 	key ed25519.PrivateKey
+}
+
+// journalRaw is an MQTT message as the broker hands it to an edge.
+func journalRaw(topic, client, payload string) journal.Raw {
+	return journal.Raw{Topic: topic, ClientID: client, Payload: []byte(payload), Received: time.Now()}
+}
+
+// ioReadAll reads what is left of a response body.
+func ioReadAll(resp *http.Response) (string, error) {
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+// raw sends a request line as written (paths Go's client refuses to
+// send, such as bad %-escapes) and reads the response.
+func (e *env) raw(method, path string, hdr ...string) response {
+	e.t.Helper()
+	host := strings.TrimPrefix(e.url, "http://")
+	conn, err := net.Dial("tcp", host)
+	if err != nil {
+		e.t.Fatalf("dial: %v", err)
+	}
+	defer conn.Close()
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n", method, path, host)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		fmt.Fprintf(&b, "%s: %s\r\n", hdr[i], hdr[i+1])
+	}
+	b.WriteString("\r\n")
+	if _, err := conn.Write([]byte(b.String())); err != nil {
+		e.t.Fatalf("write: %v", err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: method})
+	if err != nil {
+		e.t.Fatalf("read response to %s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return response{Response: resp, body: body}
 }
