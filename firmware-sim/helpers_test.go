@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,14 +17,20 @@ import (
 
 	"github.com/tracegate/tracegate/edge/broker"
 	"github.com/tracegate/tracegate/edge/epc"
+	"golang.org/x/crypto/argon2"
 )
 
 const testPassword = "device-secret"
 
+// testHash is an argon2id PHC string with small parameters (1 MiB, one
+// pass): the broker reads parameters from the hash, and the production
+// ones cost over half a second per login under the race detector.
 var testHash = sync.OnceValue(func() string {
-	h, err := broker.HashPassword(testPassword)
-	if err != nil {
-		panic(err)
+	salt := []byte("tracegate-test-salt")
+	key := argon2.IDKey([]byte(testPassword), salt, 1, 1024, 1, 32)
+	h := fmt.Sprintf("$argon2id$v=19$m=1024,t=1,p=1$%s$%s", base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
+	if ok, err := broker.CheckPassword(h, testPassword); !ok || err != nil {
+		panic(fmt.Sprintf("test hash does not verify: %v", err))
 	}
 	return h
 })

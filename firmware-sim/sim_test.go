@@ -380,7 +380,7 @@ func TestFleetBrokerRestart(t *testing.T) {
 	log := newIngestLog()
 	addr, stopA := runBroker(t, "127.0.0.1:0", DemoConfig("", nil).Devices, log)
 	cfg := fastDemo(addr, 0)
-	want := map[string]int{DemoDockIn: 800, DemoDockOut: 60, DemoColdRoom: 30, DemoReefer: 30, DemoHandheld: 120}
+	want := map[string]int{DemoDockIn: 800, DemoDockOut: 100, DemoColdRoom: 40, DemoReefer: 30, DemoHandheld: 200}
 	for i := range cfg.Devices {
 		cfg.Devices[i].Messages = want[cfg.Devices[i].ID] // each runs for seconds
 	}
@@ -655,7 +655,14 @@ func TestFleetStopsOnCancel(t *testing.T) {
 		defer close(done)
 		runFleet(t, ctx, f, 30*time.Second)
 	}()
-	waitUntil(t, 20*time.Second, "messages acknowledged", func() bool { return f.Stats()[DemoHandheld].Acked >= 10 })
+	waitUntil(t, 20*time.Second, "every device acknowledged", func() bool {
+		for _, s := range f.Stats() {
+			if s.Acked == 0 {
+				return false
+			}
+		}
+		return true
+	})
 	cancel()
 	<-done
 	if err := f.Run(context.Background()); err == nil {

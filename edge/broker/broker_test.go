@@ -302,15 +302,51 @@ func TestIngestFailureNoPubackMQTT3(t *testing.T) {
 	mustContain(t, tb.logs.String(), "ingest failed", "disk full")
 }
 
-// TestIngestFailureMQTT5 checks the MQTT 5 answer: PUBACK 0x80, connection kept.
+// TestIngestFailureMQTT5: an MQTT 5 client is disconnected (DISCONNECT
+// 0x80, no PUBACK) and its re-send from the session is stored; QoS 2 too.
 func TestIngestFailureMQTT5(t *testing.T) {
+	rec := &recorder{fail: func(n int, _ Message) error {
+		if n == 1 || n == 3 {
+			return errors.New("disk full")
+		}
+		return nil
+	}}
+	tb := startBroker(t, Config{Accounts: baseAccounts()}, WithIngest(rec.ingest))
+	c := dialRaw(t, tb.Addr(), 5)
+	c.connect("dock-in-1", "dock-in-1", testPassword, false)
+	c.publish(rfidTopic, payloadOf(1), 1, 1, false)
+	pk, err := c.read(5 * time.Second)
+	if err != nil || pk.FixedHeader.Type != packets.Disconnect || pk.ReasonCode != 0x80 || !strings.Contains(pk.Properties.ReasonString, "not stored") {
+		t.Fatalf("got %+v reason %#x %q, %v; want DISCONNECT 0x80", pk.FixedHeader, pk.ReasonCode, pk.Properties.ReasonString, err)
+	}
+	c.expectClosed(5 * time.Second)
+
+	c = dialRaw(t, tb.Addr(), 5)
+	if ack := c.connect("dock-in-1", "dock-in-1", testPassword, false); !ack.SessionPresent {
+		t.Fatal("session lost")
+	}
+	c.publish(rfidTopic, payloadOf(1), 1, 1, true)
+	if pk, err := c.read(5 * time.Second); err != nil || pk.FixedHeader.Type != packets.Puback || pk.PacketID != 1 || pk.ReasonCode != 0 {
+		t.Fatalf("re-send: %+v reason %#x, %v", pk.FixedHeader, pk.ReasonCode, err)
+	}
+	// QoS 2: no PUBREC for a failed ingest either.
+	c.publish(rfidTopic, payloadOf(2), 2, 2, false)
+	c.expectClosed(5 * time.Second)
+	if calls, ok := rec.counts(); calls != 3 || ok != 1 {
+		t.Errorf("ingest calls %d, stored %d; want 3, 1", calls, ok)
+	}
+}
+
+// TestNegativePubackV5: with Config.NegativePubackV5 an MQTT 5 QoS 1
+// publish whose ingest failed gets PUBACK 0x80 and the connection stays.
+func TestNegativePubackV5(t *testing.T) {
 	rec := &recorder{fail: func(n int, _ Message) error {
 		if n == 1 {
 			return errors.New("disk full")
 		}
 		return nil
 	}}
-	tb := startBroker(t, Config{Accounts: baseAccounts()}, WithIngest(rec.ingest))
+	tb := startBroker(t, Config{Accounts: baseAccounts(), NegativePubackV5: true}, WithIngest(rec.ingest))
 	c := dialRaw(t, tb.Addr(), 5)
 	c.connect("dock-in-1", "dock-in-1", testPassword, false)
 	c.publish(rfidTopic, payloadOf(1), 1, 1, false)
@@ -322,13 +358,14 @@ func TestIngestFailureMQTT5(t *testing.T) {
 	if pk, err := c.read(5 * time.Second); err != nil || pk.PacketID != 2 || pk.ReasonCode != 0 {
 		t.Fatalf("retry: %+v reason %#x, %v", pk.FixedHeader, pk.ReasonCode, err)
 	}
-	// QoS 2 cannot be refused with a PUBACK: disconnected instead.
+	// MQTT 3.1.1 clients are still disconnected: they have no negative ack.
 	rec.mu.Lock()
 	rec.fail = func(int, Message) error { return errors.New("disk full") }
 	rec.mu.Unlock()
-	c.publish(rfidTopic, payloadOf(2), 2, 3, false)
-	c.expectClosed(5 * time.Second)
-	_ = tb
+	c3 := dialRaw(t, tb.Addr(), 4)
+	c3.connect("dock-out-1", "dock-out-1", testPassword, true)
+	c3.publish("tracegate/wh1/rfid/dock-out-1", payloadOf(3), 1, 1, false)
+	c3.expectClosed(5 * time.Second)
 }
 
 // TestIngestFailureRedeliveredPaho is the device's view with a real paho

@@ -76,6 +76,11 @@ type Config struct {
 	// AuthConcurrency caps concurrent argon2id verifications, which bounds
 	// memory during a reconnect storm (default GOMAXPROCS).
 	AuthConcurrency int `yaml:"auth_concurrency"`
+	// NegativePubackV5 answers an MQTT 5 QoS 1 publish whose ingest failed
+	// with PUBACK 0x80 instead of closing the connection. Only for devices
+	// that publish again on a failure reason code; many clients drop the
+	// message instead (see the package documentation).
+	NegativePubackV5 bool `yaml:"negative_puback_v5"`
 }
 
 // Account is one identity allowed to connect.

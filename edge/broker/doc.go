@@ -15,25 +15,26 @@
 //
 // What a device sees when ingest fails, and why: an error returned from
 // OnPublish is not enough. mochi treats ErrRejectPacket as "drop, no ack,
-// keep the connection", a packets.Code from an MQTT 5 client as "PUBACK
-// with that reason code", and any other error as success (it logs it, then
-// delivers and acknowledges the message). So for a failed ingest the broker
+// keep the connection" (the client would wait forever: clients retransmit
+// only after reconnecting), a packets.Code from an MQTT 5 client at QoS > 0
+// as "PUBACK with that reason code" (even at QoS 2, where the client
+// expects PUBREC), and any other error as success: it logs it, then
+// delivers and acknowledges the message. So for a failed ingest the broker
+// closes the connection without acknowledging (QoS 1 and 2, MQTT 3.1.1 and
+// 5; MQTT 5 clients get DISCONNECT 0x80 with a reason string first). The
+// device, with clean session off, re-sends the message after reconnecting,
+// DUP set. It does not answer MQTT 5 with a PUBACK carrying a failure
+// reason code by default: that ends the exchange, and common clients then
+// drop the message (mosquitto_pub prints a warning and exits 0);
+// Config.NegativePubackV5 turns it on for devices that re-publish on one.
+// QoS 0 messages whose ingest failed are dropped, counted and logged.
 //
-//   - MQTT 3.1.1 (QoS 1 and 2): closes the connection without a PUBACK. The
-//     protocol has no negative acknowledgement and clients retransmit only
-//     after reconnecting, so this is what makes the device (clean session
-//     off) send the message again, with DUP set;
-//   - MQTT 5, QoS 1: answers PUBACK with reason code 0x80 (unspecified
-//     error): the device is told the message was not accepted and must
-//     publish it again; it is never a success acknowledgement;
-//   - MQTT 5, QoS 2: disconnects (mochi would answer a PUBACK where the
-//     client expects a PUBREC);
-//   - QoS 0: drops the message (counted and logged).
-//
-// The same refusal applies to a payload above Config.MaxPayload and to a
-// publish outside the account's ACL (mochi itself disconnects an MQTT 3
-// client, or answers PUBACK 0x87 in MQTT 5). A refused message is never
-// delivered to subscribers.
+// Permanent refusals, which a re-send cannot fix, are answered so the
+// device stops re-sending where the protocol allows it: a payload above
+// Config.MaxPayload gets PUBACK 0x83 in MQTT 5 at QoS 1; MQTT 3.1.1 has no
+// negative acknowledgement, so the connection is closed, as mochi itself
+// does for a publish the ACL denies (MQTT 5: PUBACK 0x87). A refused
+// message is never ingested or delivered to subscribers.
 //
 // # Accounts and ACL
 //

@@ -20,9 +20,9 @@ var (
 	codeBadCredentials    = packets.ErrBadUsernameOrPassword    // 0x86
 	codeIdentifierInvalid = packets.ErrClientIdentifierNotValid // 0x85
 
-	// PUBACK reason codes for MQTT 5 QoS 1 refusals. Their reason strings
-	// differ from mochi's ErrRejectPacket (also 0x83), which mochi compares
-	// by value and would treat as "drop silently".
+	// MQTT 5 PUBACK or DISCONNECT reason codes for refused publishes. Their
+	// reason strings differ from mochi's ErrRejectPacket (also 0x83), which
+	// mochi compares by value and would treat as "drop silently".
 	codeIngestFailed = packets.Code{Code: 0x80, Reason: "reading not stored; publish it again"}
 	codeTooLarge     = packets.Code{Code: 0x83, Reason: "payload larger than the broker accepts"}
 	codeNotStored    = packets.Code{Code: 0x80, Reason: "connection closing; publish it again"}
@@ -180,18 +180,18 @@ func (h *hook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, er
 	if cl.Closed() {
 		// Already being disconnected (an earlier publish failed): an
 		// acknowledgement could not be sent, so do not ingest either.
-		return pk, h.refuse(cl, pk, codeNotStored)
+		return pk, h.refuse(cl, pk, codeNotStored, true)
 	}
 	acct := h.b.accounts.Load().lookup(user)
 	if acct == nil { // account removed since the ACL check
 		h.b.metrics.publishes.WithLabelValues(PubACLDenied).Inc()
 		log.Warn("publish from a removed account refused")
-		return pk, h.refuse(cl, pk, packets.ErrNotAuthorized)
+		return pk, h.refuse(cl, pk, packets.ErrNotAuthorized, false)
 	}
 	if len(pk.Payload) > h.b.cfg.MaxPayload {
 		h.b.metrics.publishes.WithLabelValues(PubTooLarge).Inc()
 		log.Warn("publish refused: payload too large", "bytes", len(pk.Payload), "limit", h.b.cfg.MaxPayload)
-		return pk, h.refuse(cl, pk, codeTooLarge)
+		return pk, h.refuse(cl, pk, codeTooLarge, false)
 	}
 	if acct.Role != RoleDevice || h.b.ingest == nil {
 		h.b.metrics.publishes.WithLabelValues(PubAccepted).Inc()
@@ -214,7 +214,7 @@ func (h *hook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, er
 	if err != nil {
 		h.b.metrics.publishes.WithLabelValues(PubIngestFailed).Inc()
 		log.Error("ingest failed; not acknowledged, the device will publish again", "err", err, "dup", m.Duplicate)
-		return pk, h.refuse(cl, pk, codeIngestFailed)
+		return pk, h.refuse(cl, pk, codeIngestFailed, true)
 	}
 	h.b.metrics.publishes.WithLabelValues(PubAccepted).Inc()
 	return pk, nil
@@ -233,25 +233,43 @@ func (h *hook) callIngest(ctx context.Context, m Message) (err error) {
 }
 
 // refuse makes sure a refused publish is neither delivered nor
-// acknowledged as stored, and that the client finds out:
+// acknowledged as stored, and that the client finds out. How depends on
+// whether sending the same message again can succeed.
 //
-//   - QoS 0: dropped (ErrRejectPacket); there is no acknowledgement to withhold.
-//   - MQTT 5, QoS 1: a PUBACK with a failure reason code (>= 0x80). The
-//     client knows the message was not accepted; it is not a success ack.
-//   - MQTT 3.1.1 (any QoS > 0), and MQTT 5 at QoS 2: the connection is
-//     closed without an acknowledgement. 3.1.1 has no negative PUBACK, and
-//     a client never retransmits on an open connection, so withholding the
-//     PUBACK alone would leave the message stuck in the client; after the
-//     reconnect it re-sends it (DUP set) from its session. mochi's MQTT 5
-//     path answers a QoS 2 publish with a PUBACK, which the client cannot
-//     accept, so QoS 2 is disconnected too.
-func (h *hook) refuse(cl *mqtt.Client, pk packets.Packet, code packets.Code) error {
+// A transient refusal (the ingest failed, or the connection is closing)
+// must make the device send the message again:
+//
+//   - QoS 0: dropped (ErrRejectPacket); there is no acknowledgement to withhold;
+//   - QoS 1 and 2: the connection is closed without an acknowledgement.
+//     MQTT 3.1.1 has no negative PUBACK, and clients retransmit only after
+//     reconnecting, from their session (clean session off), with DUP set.
+//     For MQTT 5 the same is done (DISCONNECT 0x80 with a reason string):
+//     a PUBACK with a failure reason code ends the exchange, and common
+//     clients then drop the message (mosquitto_pub only prints a warning
+//     and exits 0, where a lost connection makes it exit with an error;
+//     see TestMosquittoClients). Config.NegativePubackV5
+//     switches MQTT 5 QoS 1 to PUBACK 0x80 for devices known to
+//     re-publish on a failure reason code.
+//
+// A permanent refusal (payload too large, account removed) would fail
+// again on every re-send:
+//
+//   - QoS 0: dropped;
+//   - MQTT 5, QoS 1: PUBACK with the failure reason code, so the client
+//     stops re-sending it;
+//   - MQTT 5 at QoS 2, and MQTT 3.1.1: the connection is closed (mochi's
+//     MQTT 5 path answers QoS 2 with a PUBACK the client cannot accept;
+//     3.1.1 has nothing else). The 3.1.1 device keeps the message and the
+//     refusal repeats, counted and logged, until it is reconfigured: the
+//     same thing mochi does for a publish the ACL denies.
+func (h *hook) refuse(cl *mqtt.Client, pk packets.Packet, code packets.Code, transient bool) error {
+	v5 := cl.Properties.ProtocolVersion == 5
 	switch {
 	case pk.FixedHeader.Qos == 0:
 		return packets.ErrRejectPacket
-	case cl.Properties.ProtocolVersion == 5 && pk.FixedHeader.Qos == 1:
-		return code
-	case cl.Properties.ProtocolVersion == 5:
+	case v5 && pk.FixedHeader.Qos == 1 && (!transient || h.b.cfg.NegativePubackV5):
+		return code // mochi answers PUBACK with this reason code
+	case v5:
 		dc := code
 		if code == codeTooLarge {
 			dc = packets.ErrPacketTooLarge
