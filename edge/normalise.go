@@ -88,8 +88,12 @@ func (a *Agent) addRead(tx *journal.Tx, win map[string]*journal.Window, st *step
 		EPC: r.EPC, Site: t.Site, Reader: t.Device, ReadPoint: m.ReadPoint,
 		BizLocation: m.BizLocation, BizStep: m.BizStep, Disposition: m.Disposition,
 	})
+	opened := raw.Received
+	if opened.IsZero() {
+		opened = a.now()
+	}
 	nw := &journal.Window{
-		Key: key, Opened: a.now().UTC(), First: r.Time, Last: r.Time, Count: 1,
+		Key: key, Opened: opened.UTC(), First: r.Time, Last: r.Time, Count: 1,
 		Antennas: []int{r.Antenna}, Template: tmpl, ClientID: raw.ClientID, LastTopic: raw.Topic,
 	}
 	if r.RSSI != nil {
@@ -148,16 +152,28 @@ func windowEvent(w *journal.Window) epcis.Event {
 	})
 }
 
-// closeDueWindows closes windows opened at least one window ago (all of
-// them when force is set), in one journal step.
+// closeDueWindows closes the windows whose first read arrived at least one
+// window before the watermark (all of them when force is set), in one
+// journal step. The watermark is the arrival time of the oldest message
+// not yet processed (now when the inbox is empty): with a backlog, a
+// window stays open until the reads that arrived within it were processed.
 func (a *Agent) closeDueWindows(force bool) error {
 	a.procMu.Lock()
 	defer a.procMu.Unlock()
-	now := a.now()
+	a.mu.Lock()
+	n := len(a.windows)
+	a.mu.Unlock()
+	if n == 0 {
+		return nil
+	}
+	watermark := a.now()
+	if head, err := a.j.ReadInbox(1); err == nil && len(head) == 1 && !head[0].Raw.Received.IsZero() && head[0].Raw.Received.Before(watermark) {
+		watermark = head[0].Raw.Received
+	}
 	a.mu.Lock()
 	var due []string
 	for k, w := range a.windows {
-		if force || now.Sub(w.Opened) >= a.cfg.Smoothing.Window {
+		if force || watermark.Sub(w.Opened) >= a.cfg.Smoothing.Window {
 			due = append(due, k)
 		}
 	}

@@ -24,9 +24,10 @@ import (
 
 // proc is a tracegate subprocess.
 type proc struct {
-	cmd  *exec.Cmd
-	done chan error
-	log  string
+	cmd    *exec.Cmd
+	exited chan struct{}
+	err    error
+	log    string
 }
 
 func startProc(t *testing.T, logPath string, args ...string) *proc {
@@ -45,19 +46,21 @@ func startProc(t *testing.T, logPath string, args ...string) *proc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, done: make(chan error, 1), log: logPath}
-	go func() { p.done <- cmd.Wait(); f.Close() }()
+	p := &proc{cmd: cmd, exited: make(chan struct{}), log: logPath}
+	go func() { p.err = cmd.Wait(); f.Close(); close(p.exited) }()
 	t.Cleanup(func() { p.kill() })
 	return p
 }
 
 func (p *proc) kill() {
-	if p.cmd.ProcessState != nil {
+	select {
+	case <-p.exited:
 		return
+	default:
 	}
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 	select {
-	case <-p.done:
+	case <-p.exited:
 	case <-time.After(10 * time.Second):
 	}
 }
@@ -66,9 +69,9 @@ func (p *proc) stop(t *testing.T) {
 	t.Helper()
 	_ = p.cmd.Process.Signal(syscall.SIGINT)
 	select {
-	case err := <-p.done:
-		if err != nil {
-			t.Errorf("clean shutdown (SIGINT) exited with %v\n%s", err, p.tail())
+	case <-p.exited:
+		if p.err != nil {
+			t.Errorf("clean shutdown (SIGINT) exited with %v\n%s", p.err, p.tail())
 		}
 	case <-time.After(30 * time.Second):
 		t.Errorf("no clean shutdown within 30 s of SIGINT\n%s", p.tail())
