@@ -62,6 +62,11 @@ type Config struct {
 	CaptureTokens []string
 	// ShutdownTimeout bounds the graceful shutdown; default 10 seconds.
 	ShutdownTimeout time.Duration
+	// ProxyHeader names the header a trusted reverse proxy puts the
+	// client's address in (e.g. X-Forwarded-For). Sign-in throttling
+	// counts failures per client address, so behind a proxy set it; never
+	// set it when clients reach the app directly (they could forge it).
+	ProxyHeader string
 }
 
 func (c *Config) withDefaults() {
@@ -167,6 +172,7 @@ func New(svc *gateway.Service, cfg Config, opts ...Option) (*App, error) {
 		ReadBufferSize:        16 << 10,
 		Immutable:             true,
 		CaseSensitive:         true,
+		ProxyHeader:           cfg.ProxyHeader,
 	})
 	a.fiber.Use(a.observe, recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
 		a.log.Error("handler panicked", "method", c.Method(), "path", c.Path(), "panic", fmt.Sprint(e))
@@ -183,8 +189,8 @@ func (a *App) Fiber() *fiber.App { return a.fiber }
 // timeout), and Run returns after the server stopped. It returns nil after
 // a shutdown caused by ctx.
 func (a *App) Run(ctx context.Context, addr string) error {
-	if !a.running.CompareAndSwap(false, true) {
-		return errors.New("web: Run called twice")
+	if a.running.Load() {
+		return errors.New("web: the app is already serving")
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -195,7 +201,10 @@ func (a *App) Run(ctx context.Context, addr string) error {
 
 // Serve is Run on a listener the caller opened; it closes ln.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
-	a.running.Store(true)
+	if !a.running.CompareAndSwap(false, true) {
+		ln.Close()
+		return errors.New("web: the app is already serving (an App serves once)")
+	}
 	bg, cancelBg := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)

@@ -133,12 +133,18 @@ func (n *namer) place(ctx context.Context, id string) string {
 		return s
 	}
 	if e, err := epc.ParseURI(id); err == nil && e.Scheme == epc.SGLN {
-		loc := "location " + strings.TrimLeft(e.Reference, "0")
-		if loc == "location " {
+		ref := strings.TrimLeft(e.Reference, "0")
+		loc := "location " + ref
+		if ref == "" {
 			loc = "main site"
 		}
-		if e.Serial != "" && e.Serial != "0" {
-			loc += "." + e.Serial
+		switch ext := e.Serial; {
+		case ext == "" || ext == "0":
+		case strings.Trim(ext, "0123456789") == "":
+			loc += "." + ext
+		default:
+			// A named sub-location (the extension is text): say it first.
+			loc = ext + " (" + loc + ")"
 		}
 		if o := n.orgOfGLN(ctx, e.CompanyPrefix); o != nil {
 			return o.Name + ", " + loc

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/subtle"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -191,7 +192,7 @@ func eventJSON(r store.EventRecord) json.RawMessage {
 // getEvents answers an events query with an EPCISQueryDocument, a page at
 // a time; a Link header (rel="next") carries the next page's URL.
 func (a *App) getEvents(c *fiber.Ctx) error {
-	vals, err := url.ParseQuery(string(c.Request().URI().QueryString()))
+	vals, err := parseQuery(string(c.Request().URI().QueryString()))
 	if err != nil {
 		return &gateway.Error{Kind: gateway.KindInvalid, Title: "QueryParameterException", Detail: "the query string is malformed: " + err.Error()}
 	}
@@ -219,6 +220,29 @@ func (a *App) getEvents(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return sendJSON(c, fiber.StatusOK, responseType(c), queryDocument(list))
+}
+
+// parseQuery reads a query string like url.ParseQuery, but splits on "&"
+// only: eventIDs (ni:///sha-256;…) carry a ";" that clients often leave
+// unencoded, and Go's parser refuses it.
+func parseQuery(q string) (url.Values, error) {
+	v := url.Values{}
+	for _, part := range strings.Split(q, "&") {
+		if part == "" {
+			continue
+		}
+		k, val, _ := strings.Cut(part, "=")
+		key, err := url.QueryUnescape(k)
+		if err != nil {
+			return v, fmt.Errorf("parameter %q: %w", k, err)
+		}
+		value, err := url.QueryUnescape(val)
+		if err != nil {
+			return v, fmt.Errorf("value of %s: %w", key, err)
+		}
+		v.Add(key, value)
+	}
+	return v, nil
 }
 
 // queryDocument wraps events in an EPCISQueryDocument.

@@ -117,6 +117,13 @@ func TestEPCISQuery(t *testing.T) {
 	if len(byDL) != 4 {
 		t.Errorf("MATCH_epc as a Digital Link: %d events, want 4", len(byDL))
 	}
+	// An eventID with its ";" and "?" left unencoded, as clients often send it.
+	raw := e.raw("GET", "/epcis/events?EQ_eventID="+e.eventIDs[2])
+	var one queryDoc
+	raw.json(t, &one)
+	if raw.StatusCode != 200 || len(one.events()) != 1 || one.events()[0]["eventID"] != e.eventIDs[2] {
+		t.Errorf("EQ_eventID unencoded: %d %.300s", raw.StatusCode, raw.body)
+	}
 	ld := e.get("/epcis/events?perPage=1", "Accept", "application/ld+json")
 	if ct := ld.Header.Get("Content-Type"); ct != "application/ld+json" {
 		t.Errorf("Accept ld+json gives %q", ct)

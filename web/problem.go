@@ -59,7 +59,6 @@ const (
 	kindUnauthenticated = "unauthenticated"  // 401
 	kindCSRF            = "csrf"             // 403
 	kindMediaType       = "unsupported-type" // 415
-	kindThrottled       = "throttled"        // 429
 	kindNotAcceptable   = "not-acceptable"   // 406
 )
 

@@ -72,8 +72,15 @@ func loadViews() (*views, error) {
 		"isoTime":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"ago":      func(t time.Time) string { return ago(time.Now(), t) },
 		"shortHex": shortHex,
-		"add":      func(a, b int) int { return a + b },
-		"add2":     func(a, b float64) float64 { return a + b },
+		"timeSpan": timeSpan,
+		"typeLabel": func(t string) string {
+			if s, ok := strings.CutSuffix(t, "Event"); ok && s != "" {
+				return s + " event"
+			}
+			return t
+		},
+		"add":  func(a, b int) int { return a + b },
+		"add2": func(a, b float64) float64 { return a + b },
 		"pct": func(n, total int) int {
 			if total == 0 {
 				return 0
@@ -212,6 +219,21 @@ func fmtTime(t time.Time) string {
 		return "—"
 	}
 	return t.UTC().Format("2 Jan 2006, 15:04 UTC")
+}
+
+// timeSpan renders a batch's event time range (header times) for people.
+func timeSpan(from, to string) string {
+	f, err1 := time.Parse(time.RFC3339Nano, from)
+	t, err2 := time.Parse(time.RFC3339Nano, to)
+	switch {
+	case err1 != nil || err2 != nil:
+		return from + " – " + to
+	case f.Equal(t):
+		return fmtTime(f)
+	case f.UTC().Format("2006-01-02") == t.UTC().Format("2006-01-02"):
+		return f.UTC().Format("2 Jan 2006, 15:04") + "–" + t.UTC().Format("15:04 UTC")
+	}
+	return f.UTC().Format("2 Jan 2006, 15:04") + " – " + fmtTime(t)
 }
 
 // ago renders how long before now t was.

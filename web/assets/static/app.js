@@ -186,9 +186,15 @@
         .catch(() => { /* the next update or the periodic refresh retries */ })
         .finally(() => { inflight = false; if (again) { again = false; schedule(); } });
     }
+    // Updates come in bursts while devices publish: refresh at most about
+    // once a second, and never let a steady stream postpone it for ever.
+    let first = 0;
     function schedule() {
+      const now = Date.now();
+      if (!timer) first = now;
       clearTimeout(timer);
-      timer = setTimeout(refresh, 300);
+      const wait = now - first > 2000 ? 0 : 700;
+      timer = setTimeout(() => { timer = null; refresh(); }, wait);
     }
     if (window.EventSource) {
       const es = new EventSource("/api/v1/stream");
