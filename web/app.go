@@ -148,6 +148,12 @@ func New(svc *gateway.Service, cfg Config, opts ...Option) (*App, error) {
 	if a.heartbeat <= 0 {
 		return nil, errors.New("web: heartbeat must be positive")
 	}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
 	a.log = a.log.With("component", "web")
 	v, err := loadViews()
 	if err != nil {

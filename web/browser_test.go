@@ -95,8 +95,8 @@ var viewports = []struct {
 	mobile bool
 }{{"desktop", 1280, 800, false}, {"phone", 390, 844, true}}
 
-// shoot saves full-page screenshots of the current page at both sizes and
-// checks that nothing overflows the phone's width.
+// shoot saves screenshots of the current page at both sizes (the screen,
+// and the full page) and checks that nothing overflows the phone's width.
 func (b *browser) shoot(name string) {
 	b.t.Helper()
 	for _, vp := range viewports {
@@ -110,12 +110,18 @@ func (b *browser) shoot(name string) {
 				b.t.Errorf("%s: the page is %v px wide on a %d px phone (horizontal scrolling)", name, w, vp.w)
 			}
 		}
-		png := run(b, "screenshot "+name, chromedp.FullScreenshot(100))
-		p := filepath.Join(b.dir, name+"-"+vp.name+".png")
-		if err := os.WriteFile(p, png, 0o644); err != nil {
-			b.t.Fatalf("write screenshot: %v", err)
+		// What the screen shows, and the whole page.
+		for _, shot := range []struct {
+			suffix string
+			action chromedp.Action[[]byte]
+		}{{"", chromedp.CaptureScreenshot()}, {"-full", chromedp.FullScreenshot(100)}} {
+			png := run(b, "screenshot "+name, shot.action)
+			p := filepath.Join(b.dir, name+"-"+vp.name+shot.suffix+".png")
+			if err := os.WriteFile(p, png, 0o644); err != nil {
+				b.t.Fatalf("write screenshot: %v", err)
+			}
+			b.t.Logf("screenshot: %s", p)
 		}
-		b.t.Logf("screenshot: %s", p)
 	}
 	b.do("reset viewport", chromedp.EmulateViewport(1280, 800))
 }

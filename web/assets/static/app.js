@@ -67,7 +67,11 @@
   // ---- Events-per-minute chart ----
   function drawSpark(svg, values) {
     if (!svg) return;
-    const W = 600, H = 150, top = 22, bottom = 24, left = 2, right = 2;
+    // Draw in the element's own pixels, so labels keep their size on
+    // phones and desktops alike.
+    const W = Math.max(240, Math.round(svg.getBoundingClientRect().width) || 600), H = 150;
+    const top = 22, bottom = 24, left = 2, right = 2;
+    svg.setAttribute("viewBox", "0 0 " + W + " " + H);
     while (svg.firstChild) svg.firstChild.remove();
     const n = values.length || 1;
     const max = Math.max(1, ...values);
@@ -110,6 +114,12 @@
     let data = {};
     try { data = JSON.parse($("#dash-data").textContent); } catch (e) { data = {}; }
     drawSpark($("#spark"), data.perMinute || []);
+    let lastSeries = data.perMinute || [];
+    let resizeTimer = null;
+    window.addEventListener("resize", () => {
+      clearTimeout(resizeTimer);
+      resizeTimer = setTimeout(() => drawSpark($("#spark"), lastSeries), 150);
+    });
     let known = new Set((data.recent || []).map((e) => e.id));
 
     const live = $("#live"), liveText = $("#live-text");
@@ -145,7 +155,8 @@
         lb.replaceChildren(d.anchoring.ledgerDown ? el("span", { class: "badge bad" }, "Ledger unavailable")
           : d.anchoring.stuck ? el("span", { class: "badge bad" }, "Refusals") : el("span", { class: "badge ok" }, "Ledger up"));
       }
-      drawSpark($("#spark"), d.perMinute || []);
+      lastSeries = d.perMinute || [];
+      drawSpark($("#spark"), lastSeries);
       const list = $("#recent");
       if (list && d.recent) {
         const items = d.recent.map((e) => feedItem(e, !known.has(e.id)));
