@@ -711,6 +711,7 @@ type eventsView struct {
 	Error    string
 	APIQuery string
 	Searched bool
+	Advanced bool // a filter behind "More filters" is set
 }
 
 // epcisTypes are the EPCIS 2.0 event types.
@@ -740,7 +741,10 @@ func (a *App) eventsPage(c *fiber.Ctx) error {
 	if f.PerPage < 1 || f.PerPage > 200 {
 		f.PerPage = 25
 	}
-	v := eventsView{Form: f, Types: epcisTypes}
+	if f.Order != "ASC" {
+		f.Order = "DESC"
+	}
+	v := eventsView{Form: f, Types: epcisTypes, Advanced: f.Type != "" || f.From != "" || f.To != "" || f.GTIN != "" || f.Lot != "" || f.Order == "ASC" || f.PerPage != 25}
 	for _, k := range sortedKeys(stepLabels) {
 		v.Steps = append(v.Steps, kv{k, stepLabels[k]})
 	}
@@ -757,9 +761,6 @@ func (a *App) eventsPage(c *fiber.Ctx) error {
 	if f.GTIN != "" || f.Lot != "" {
 		q.Set("gtin", f.GTIN)
 		q.Set("lot", f.Lot)
-	}
-	if f.Order != "ASC" {
-		f.Order = "DESC"
 	}
 	q.Set("orderDirection", f.Order)
 	q.Set("perPage", strconv.Itoa(f.PerPage))
