@@ -151,6 +151,9 @@ func TestSignIn(t *testing.T) {
 	if _, ok := e.app.users.session(cookie.Value); ok {
 		t.Error("sign-out left the session in the store")
 	}
+	if r := out(""); r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/login" {
+		t.Errorf("sign-out without a session: %d %q", r.StatusCode, r.Header.Get("Location"))
+	}
 	// Open redirects are refused.
 	if safeNext("//evil.example/") != "/" || safeNext("https://evil.example/") != "/" || safeNext("/events?x=1") != "/events?x=1" {
 		t.Error("safeNext lets foreign redirects through")

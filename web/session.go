@@ -65,6 +65,14 @@ func (a *App) requireUser(c *fiber.Ctx) error {
 // requireCSRF checks the session's synchronizer token on state-changing
 // requests: the form field _csrf or the header X-CSRF-Token.
 func (a *App) requireCSRF(c *fiber.Ctx) error {
+	if err := a.checkCSRF(c); err != nil {
+		return err
+	}
+	return c.Next()
+}
+
+// checkCSRF compares the request's CSRF token with its session's.
+func (a *App) checkCSRF(c *fiber.Ctx) error {
 	s, ok := c.Locals(localSession).(*session)
 	if !ok {
 		return errUnauthenticated("sign in first")
@@ -76,7 +84,7 @@ func (a *App) requireCSRF(c *fiber.Ctx) error {
 	if tok == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(s.CSRF)) != 1 {
 		return errCSRF()
 	}
-	return c.Next()
+	return nil
 }
 
 func (a *App) setCookie(c *fiber.Ctx, name, value string, expires time.Time) {
@@ -177,7 +185,20 @@ func (a *App) loginSubmit(c *fiber.Ctx) error {
 	return c.Redirect(next, fiber.StatusSeeOther)
 }
 
+// logout ends the session. Without a (live) session there is nothing to
+// end; with one, the request must carry its CSRF token.
 func (a *App) logout(c *fiber.Ctx) error {
+	if _, ok := c.Locals(localSession).(*session); !ok {
+		a.clearCookie(c, cookieSession)
+		return c.Redirect("/login", fiber.StatusSeeOther)
+	}
+	if err := a.checkCSRF(c); err != nil {
+		return err
+	}
+	return a.endSession(c)
+}
+
+func (a *App) endSession(c *fiber.Ctx) error {
 	if id := c.Cookies(cookieSession); id != "" {
 		if err := a.users.endSession(id); err != nil {
 			return fmt.Errorf("end session: %w", err)
