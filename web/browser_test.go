@@ -163,6 +163,9 @@ func TestBrowser(t *testing.T) {
 	if n := b.count("#temp-chart circle.pt.out"); n != 1 {
 		t.Errorf("temperature chart marks %d excursions, want 1 (9.3 °C)", n)
 	}
+	if n := b.count("#timeline .chip.bad"); n != 2 {
+		t.Errorf("the excursion is flagged by %d chips on the timeline, want 2 (the reading and the note)", n)
+	}
 	if s := b.text("#lot-status"); !strings.Contains(s, "In good standing") {
 		t.Errorf("lot status %q", s)
 	}

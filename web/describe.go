@@ -239,6 +239,7 @@ type eventView struct {
 	Parent     *ident
 	Sensors    []string
 	Temps      []float64 // temperatures in °C, for charts
+	Excursion  bool      // a temperature outside the product's storage range
 	Extra      []kv      // other facts: business transactions, source, destination, ILMD
 	State      string    // proven, pending, failed
 	StateLabel string

@@ -189,9 +189,18 @@ func (a *App) passportPage(c *fiber.Ctx, dl epc.DigitalLink, p gateway.Passport,
 			v.Status, v.StatusClass, v.StatusNote = "Tracked", "ok", "The events below name this shipping unit."
 		}
 	}
+	var prof *ledger.StorageProfile
+	if p.Product != nil {
+		prof = p.Product.Profile
+	}
 	for _, pe := range p.Events {
 		ev := a.describe(ctx, pe.Record, false)
 		ev.setState(pe.State, pe.Anchor, pe.Reason)
+		for _, c := range ev.Temps {
+			if prof != nil && ((prof.MinC != nil && c < *prof.MinC) || (prof.MaxC != nil && c > *prof.MaxC)) {
+				ev.Excursion = true
+			}
+		}
 		v.Events = append(v.Events, ev)
 	}
 	v.Total = len(v.Events)
