@@ -3,17 +3,21 @@ package sim
 import "time"
 
 // The demo catalogue: one warehouse site and the goods its devices read.
-// Everything uses GS1's example company prefix 0614141 (7 digits), so the
-// identifiers are valid GS1 keys that belong to no real company. Other
+// Goods use GS1's example company prefix 0614141 and the warehouse's
+// locations its example prefix 4012345 (both 7 digits), so the identifiers
+// are valid GS1 keys that belong to no real company. Other
 // components seed the same products, lots and pallets from these values.
 const (
 	DemoCompanyPrefix       = "0614141"
 	DemoCompanyPrefixLength = 7
 	DemoSite                = "wh1"
+	// DemoWarehousePrefix is the warehouse operator's GS1 company prefix
+	// (another of GS1's example prefixes): its locations are its own.
+	DemoWarehousePrefix = "4012345"
 	// DemoSiteGLN is the GLN of warehouse wh1 (location reference 00001).
-	DemoSiteGLN = "0614141000012"
+	DemoSiteGLN = "4012345000016"
 	// DemoBizLocation is wh1 as an EPCIS business location.
-	DemoBizLocation = "urn:epc:id:sgln:0614141.00001.0"
+	DemoBizLocation = "urn:epc:id:sgln:4012345.00001.0"
 )
 
 // GTINs of the demo products.
@@ -47,7 +51,7 @@ func DemoDeviceIDs() []string {
 
 // DemoReadPoint returns the SGLN read point of a demo device at wh1.
 func DemoReadPoint(deviceID string) string {
-	return "urn:epc:id:sgln:0614141.00001." + deviceID
+	return "urn:epc:id:sgln:4012345.00001." + deviceID
 }
 
 // DemoProducts returns the demo products.

@@ -67,7 +67,7 @@ func TestTDSVectors(t *testing.T) {
 // TestDemoCatalogue checks the exported demo identifiers are valid GS1 keys
 // that fit together.
 func TestDemoCatalogue(t *testing.T) {
-	if !epc.ValidCheckDigit(DemoSiteGLN) || !strings.HasPrefix(DemoSiteGLN, DemoCompanyPrefix) {
+	if !epc.ValidCheckDigit(DemoSiteGLN) || !strings.HasPrefix(DemoSiteGLN, DemoWarehousePrefix) {
 		t.Errorf("site GLN %s", DemoSiteGLN)
 	}
 	if e, err := epc.FromDigitalLink(epc.DigitalLink{GLN: DemoSiteGLN}, DemoCompanyPrefixLength); err != nil || e.URI() != DemoBizLocation {

@@ -91,6 +91,9 @@ func (s *Service) Passport(ctx context.Context, dl epc.DigitalLink) (Passport, e
 		}
 	}
 	if sc.Index == "" {
+		if p.Product == nil {
+			return p, errf(KindNotFound, "nothing known", "tracegate knows no product %s", dl.GTIN)
+		}
 		return p, nil
 	}
 	sc.Limit = PassportLimit

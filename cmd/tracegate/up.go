@@ -138,7 +138,7 @@ func demoEdgeConfig(data, gatewayURL string) edge.Config {
 			Sensors: map[string]edge.Sensor{
 				"coldroom-1": {ReadPoint: demo.WarehouseColdRoom, BizLocation: demo.WarehouseColdRoom},
 				"reefer-1":   {ReadPoint: demo.WarehouseReefer, BizLocation: demo.WarehouseSite},
-				demoProbe:    {ReadPoint: demo.WarehouseColdRoom, BizLocation: demo.WarehouseColdRoom},
+				demoProbe:    {ReadPoint: demo.WarehouseProbe, BizLocation: demo.WarehouseColdRoom},
 			},
 		},
 	}
@@ -229,7 +229,7 @@ func runUp(ctx context.Context, o upOptions) error {
 		return err
 	}
 
-	app, err := web.New(svc, web.Config{PublicURL: public, Registry: reg, Edges: []web.EdgeView{agent}})
+	app, err := web.New(svc, web.Config{PublicURL: public, Registry: reg, Edges: []web.EdgeView{agent}, Places: demo.Places})
 	if err != nil {
 		return err
 	}

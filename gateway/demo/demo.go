@@ -59,7 +59,21 @@ var (
 	WarehouseDockOut  = sim.DemoReadPoint(sim.DemoDockOut)
 	WarehouseColdRoom = sim.DemoReadPoint(sim.DemoColdRoom)
 	WarehouseReefer   = sim.DemoReadPoint(sim.DemoReefer)
+	WarehouseProbe    = sim.DemoReadPoint("probe-1")
 )
+
+// Places names the demo's locations for people (the portal shows "North
+// Warehouse cold room", not an SGLN).
+var Places = map[string]string{
+	PlantLocation:                       "Meridian plant, Hamburg",
+	WarehouseSite:                       "North Warehouse",
+	WarehouseDockIn:                     "North Warehouse dock door 1",
+	WarehouseDockOut:                    "North Warehouse dock door 2",
+	WarehouseColdRoom:                   "North Warehouse cold room",
+	WarehouseReefer:                     "Reefer trailer at North Warehouse",
+	sim.DemoReadPoint(sim.DemoHandheld): "North Warehouse receiving desk",
+	WarehouseProbe:                      "North Warehouse cold room (probe)",
+}
 
 func f(v float64) *float64 { return &v }
 

@@ -89,7 +89,7 @@ func StartGateway(ctx context.Context, dir string, log *slog.Logger) (*Gateway, 
 		g.closeStores()
 		return nil, err
 	}
-	app, err := web.New(svc, web.Config{PublicURL: g.URL, Registry: g.Reg})
+	app, err := web.New(svc, web.Config{PublicURL: g.URL, Registry: g.Reg, Places: demo.Places})
 	if err != nil {
 		g.closeStores()
 		return nil, err
