@@ -3,6 +3,7 @@ package epc
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // ToDigitalLink canonicalises an identifier the way the CBV 2.0 event hash
@@ -71,6 +72,25 @@ func ToDigitalLink(uri string) (string, error) {
 	return uri, nil
 }
 
+// CanonicalForm returns the string ToDigitalLink returns for uri without
+// working out its error: the form in which the CBV 2.0 event hash hashes
+// an identifier (or any other value). It is the cheap choice for callers
+// that need only the value; ToDigitalLink explains the rules.
+func CanonicalForm(uri string) string {
+	if out, res := cbvNormalise(uri); res == cbvConverted {
+		return out
+	}
+	return uri
+}
+
+// AppendCanonicalForm appends CanonicalForm(uri) to dst.
+func AppendCanonicalForm(dst []byte, uri string) []byte {
+	if out, res := cbvAppendNormal(dst, uri); res == cbvConverted {
+		return out
+	}
+	return append(dst, uri...)
+}
+
 type cbvResult uint8
 
 const (
@@ -83,21 +103,46 @@ const (
 // strings by code point and its regular expressions are str patterns, so
 // this works on runes and \d is unicode.IsDigit (category Nd).
 func cbvNormalise(s string) (string, cbvResult) {
+	var buf [128]byte
+	out, res := cbvAppendNormal(buf[:0], s)
+	if res != cbvConverted {
+		return "", res
+	}
+	return string(out), res
+}
+
+// cbvAppendNormal is cbvNormalise appending the converted value to dst
+// (and returning dst as it was when there is none).
+func cbvAppendNormal(dst []byte, s string) ([]byte, cbvResult) {
 	if strings.IndexByte(s, '.') < 0 {
-		return "", cbvUnchanged
+		return dst, cbvUnchanged
 	}
 	// Every branch of the reference needs one of these prefixes.
 	if !strings.HasPrefix(s, "urn:epc:") && !strings.HasPrefix(s, "http:") && !strings.HasPrefix(s, "https:") {
-		return "", cbvUnchanged
+		return dst, cbvUnchanged
 	}
-	u := []rune(s)
+	if !strings.HasPrefix(s, "urn:epc:") && isASCII(s) && !cbvGateASCII(s) {
+		// cbvDL would stop at its first check (cbvGate); for ASCII input
+		// that check can be made on the bytes, without decoding runes.
+		return dst, cbvUnchanged
+	}
+	// []rune(s), on the stack for the usual short identifiers.
+	var ubuf [96]rune
+	u := ubuf[:0]
+	for _, r := range s {
+		u = append(u, r)
+	}
 	if hasPrefixR(u, "urn:epc:") {
-		if out, res, ok := cbvEPC(u); ok {
+		if out, res, ok := cbvEPC(dst, u); ok {
 			return out, res
 		}
-		return "", cbvUnchanged
+		return dst, cbvUnchanged
 	}
-	return cbvDL(u)
+	out, res := cbvDL(u)
+	if res == cbvConverted {
+		dst = append(dst, out...)
+	}
+	return dst, res
 }
 
 // --- small helpers with Python semantics ---------------------------------
@@ -115,6 +160,15 @@ func hasPrefixR(u []rune, p string) bool {
 }
 
 func indexR(u []rune, p string) int {
+	if len(p) == 1 {
+		c := rune(p[0])
+		for i, r := range u {
+			if r == c {
+				return i
+			}
+		}
+		return -1
+	}
 	for i := 0; i+len(p) <= len(u); i++ {
 		if hasPrefixR(u[i:], p) {
 			return i
@@ -151,7 +205,11 @@ func pySlice(u []rune, a, b int) []rune {
 func pyFrom(u []rune, a int) []rune { return pySlice(u, a, len(u)) }
 
 func cat(parts ...[]rune) []rune {
-	var out []rune
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	out := make([]rune, 0, n)
 	for _, p := range parts {
 		out = append(out, p...)
 	}
@@ -182,18 +240,23 @@ func ndValue(r rune) (int, bool) {
 	return 0, false
 }
 
-// pyCheckDigit is the reference's check_digit(); false where int() raises.
-func pyCheckDigit(raw []rune) (rune, bool) {
-	sum := 0
-	for i := range raw {
-		v, ok := ndValue(raw[len(raw)-1-i])
-		if !ok {
-			return 0, false
-		}
-		if i%2 == 0 {
-			sum += 3 * v
-		} else {
-			sum += v
+// pyCheckDigitParts is the reference's check_digit() of the parts,
+// concatenated; false where int() raises.
+func pyCheckDigitParts(parts ...[]rune) (rune, bool) {
+	sum, i := 0, 0
+	for pi := len(parts) - 1; pi >= 0; pi-- {
+		raw := parts[pi]
+		for j := len(raw) - 1; j >= 0; j-- {
+			v, ok := ndValue(raw[j])
+			if !ok {
+				return 0, false
+			}
+			if i%2 == 0 {
+				sum += 3 * v
+			} else {
+				sum += v
+			}
+			i++
 		}
 	}
 	return rune('0' + (10-sum%10)%10), true
@@ -332,76 +395,106 @@ func digitsToEnd(u []rune, i, lo, hi int) bool {
 
 func litAt(u []rune, i int, s string) bool { return i <= len(u) && hasPrefixR(u[i:], s) }
 
-// webEscape is the reference's __web_uri_percent_encoder.
-func webEscape(v []rune) string {
-	var b strings.Builder
+// appendWebEscape appends the reference's __web_uri_percent_encoder of v.
+func appendWebEscape(dst []byte, v []rune) []byte {
 	for _, r := range v {
 		switch r {
 		case '!', '(', ')', '*', '+', ',', ':':
-			b.WriteByte('%')
-			b.WriteByte(hexUpper[r>>4])
-			b.WriteByte(hexUpper[r&15])
+			dst = append(dst, '%', hexUpper[r>>4], hexUpper[r&15])
 		default:
-			b.WriteRune(r)
+			dst = utf8.AppendRune(dst, r)
 		}
 	}
-	return b.String()
+	return dst
 }
 
-// cbvEPC handles the EPC URI, class URI and ID pattern URI branches. ok is
-// false when no branch matches.
-func cbvEPC(u []rune) (out string, res cbvResult, ok bool) {
+// appendRunes appends string(part) for each part.
+func appendRunes(dst []byte, parts ...[]rune) []byte {
+	for _, p := range parts {
+		for _, r := range p {
+			dst = utf8.AppendRune(dst, r)
+		}
+	}
+	return dst
+}
+
+// appendWithCD appends the digits the reference takes as a GS1 key (the
+// parts, concatenated) and their check digit; it sets *failed instead
+// where Python's int() would raise.
+func appendWithCD(dst []byte, failed *bool, parts ...[]rune) []byte {
+	cd, good := pyCheckDigitParts(parts...)
+	if !good {
+		*failed = true
+		return dst
+	}
+	return append(appendRunes(dst, parts...), byte(cd))
+}
+
+// appendEsc appends webEscape of the parts, concatenated.
+func appendEsc(dst []byte, parts ...[]rune) []byte {
+	for _, p := range parts {
+		dst = appendWebEscape(dst, p)
+	}
+	return dst
+}
+
+// cbvEPC handles the EPC URI, class URI and ID pattern URI branches,
+// appending the converted value to dst. ok is false when no branch
+// matches.
+func cbvEPC(dst []byte, u []rune) (out []byte, res cbvResult, ok bool) {
 	m := pyDollar(u)
 	p := indexR(u, ".")
 	const dl = "https://id.gs1.org"
-	// key returns the digits the reference takes as a GS1 key and appends
-	// the check digit; false where Python's int() would raise.
-	var failed bool
-	withCD := func(raw []rune) string {
-		cd, good := pyCheckDigit(raw)
-		if !good {
-			failed = true
-			return ""
-		}
-		return string(raw) + string(cd)
-	}
-	gtinOf := func(gcpFrom, k int) string { // indicator + company prefix + item reference
+	o := append(dst, dl...)
+	failed := false
+	// gtin and gln append the digits the reference takes as a GS1 key and
+	// the check digit.
+	gtin := func(gcpFrom, k int) { // indicator + company prefix + item reference
 		gcp := u[gcpFrom:p]
 		item := pySlice(u, p+1, p+1+13-k)
-		return withCD(cat(pySlice(item, 0, 1), gcp, pyFrom(item, 1)))
+		o = appendWithCD(o, &failed, pySlice(item, 0, 1), gcp, pyFrom(item, 1))
 	}
-	glnOf := func(gcpFrom, k int) string {
-		return withCD(cat(u[gcpFrom:p], pySlice(u, p+1, p+1+12-k)))
+	gln := func(gcpFrom, k int) {
+		o = appendWithCD(o, &failed, u[gcpFrom:p], pySlice(u, p+1, p+1+12-k))
 	}
-	done := func(s string) (string, cbvResult, bool) {
+	done := func() ([]byte, cbvResult, bool) {
 		if failed {
-			return "", cbvFails, true
+			return dst, cbvFails, true
 		}
-		return s, cbvConverted, true
+		return o, cbvConverted, true
 	}
+	zero := []rune{'0'}
 	switch {
 	case hasPrefixR(m, "urn:epc:id:sgtin:"):
 		if k, j, good := gcpRef(m, 17, 13, false); good && litAt(m, j, ".") && unitsToEnd(m, j+1, 1, 20) {
-			return done(dl + "/01/" + gtinOf(17, k) + "/21/" + webEscape(pyFrom(u, 32)))
+			o = append(o, "/01/"...)
+			gtin(17, k)
+			o = append(o, "/21/"...)
+			o = appendEsc(o, pyFrom(u, 32))
+			return done()
 		}
 	case hasPrefixR(m, "urn:epc:id:sscc:"):
 		if _, j, good := gcpRef(m, 16, 17, false); good && j == len(m) {
-			raw := cat(pySlice(u, p+1, p+2), u[16:p], pyFrom(u, p+2))
-			return done(dl + "/00/" + withCD(raw))
+			o = append(o, "/00/"...)
+			o = appendWithCD(o, &failed, pySlice(u, p+1, p+2), u[16:p], pyFrom(u, p+2))
+			return done()
 		}
 	case hasPrefixR(m, "urn:epc:id:sgln:"):
 		if k, j, good := gcpRef(m, 16, 12, false); good && litAt(m, j, ".") && unitsToEnd(m, j+1, 1, 20) {
-			gln := glnOf(16, k)
-			ext := pyFrom(u, 30)
-			if string(ext) == "0" {
-				return done(dl + "/414/" + gln)
+			o = append(o, "/414/"...)
+			gln(16, k)
+			if ext := pyFrom(u, 30); string(ext) != "0" {
+				o = append(o, "/254/"...)
+				o = appendEsc(o, ext)
 			}
-			return done(dl + "/414/" + gln + "/254/" + webEscape(ext))
+			return done()
 		}
 	case hasPrefixR(m, "urn:epc:id:grai:"):
 		if k, j, good := gcpRef(m, 16, 12, true); good && litAt(m, j, ".") && unitsToEnd(m, j+1, 1, 16) {
-			raw := cat([]rune("0"), u[16:p], pySlice(u, p+1, p+1+12-k))
-			return done(dl + "/8003/" + withCD(raw) + webEscape(pyFrom(u, 30)))
+			o = append(o, "/8003/"...)
+			o = appendWithCD(o, &failed, zero, u[16:p], pySlice(u, p+1, p+1+12-k))
+			o = appendEsc(o, pyFrom(u, 30))
+			return done()
 		}
 	case hasPrefixR(m, "urn:epc:id:giai:"), hasPrefixR(m, "urn:epc:id:ginc:"):
 		k := ndRun(m, 16)
@@ -410,7 +503,10 @@ func cbvEPC(u []rune) (out string, res cbvResult, ok bool) {
 			if hasPrefixR(m, "urn:epc:id:ginc:") {
 				ai = "/401/"
 			}
-			return done(dl + ai + string(u[16:p]) + webEscape(pyFrom(u, p+1)))
+			o = append(o, ai...)
+			o = appendRunes(o, u[16:p])
+			o = appendEsc(o, pyFrom(u, p+1))
+			return done()
 		}
 	case hasPrefixR(m, "urn:epc:id:gsrn:"), hasPrefixR(m, "urn:epc:id:gsrnp:"), hasPrefixR(m, "urn:epc:id:gsin:"):
 		from, total, ai := 16, 17, "/8018/"
@@ -420,11 +516,16 @@ func cbvEPC(u []rune) (out string, res cbvResult, ok bool) {
 			total, ai = 16, "/402/"
 		}
 		if _, j, good := gcpRef(m, from, total, false); good && j == len(m) {
-			return done(dl + ai + withCD(cat(u[from:p], pyFrom(u, p+1))))
+			o = append(o, ai...)
+			o = appendWithCD(o, &failed, u[from:p], pyFrom(u, p+1))
+			return done()
 		}
 	case hasPrefixR(m, "urn:epc:id:gdti:"):
 		if k, j, good := gcpRef(m, 16, 12, true); good && unitsToEnd(m, j, 1, 20) {
-			return done(dl + "/253/" + glnOf(16, k) + webEscape(pyFrom(u, 30)))
+			o = append(o, "/253/"...)
+			gln(16, k)
+			o = appendEsc(o, pyFrom(u, 30))
+			return done()
 		}
 	case hasPrefixR(m, "urn:epc:id:cpi:"):
 		k := ndRun(m, 15)
@@ -432,31 +533,51 @@ func cbvEPC(u []rune) (out string, res cbvResult, ok bool) {
 			n, end, good := epcUnits(m, 16+k, true, '.')
 			if good && n >= 1 && n <= 30-k && litAt(m, end, ".") && digitsToEnd(m, end+1, 1, 12) {
 				sep := lastIndexR(u, '.')
-				raw := cat(u[15:p], pySlice(u, p+1, sep))
-				return done(dl + "/8010/" + webEscape(raw) + "/8011/" + string(pyFrom(u, sep+1)))
+				o = append(o, "/8010/"...)
+				o = appendEsc(o, u[15:p], pySlice(u, p+1, sep))
+				o = append(o, "/8011/"...)
+				o = appendRunes(o, pyFrom(u, sep+1))
+				return done()
 			}
 		}
 	case hasPrefixR(m, "urn:epc:id:sgcn:"):
 		if k, j, good := gcpRef(m, 16, 12, false); good && litAt(m, j, ".") && digitsToEnd(m, j+1, 1, 12) {
-			return done(dl + "/255/" + glnOf(16, k) + string(pyFrom(u, 30)))
+			o = append(o, "/255/"...)
+			gln(16, k)
+			o = appendRunes(o, pyFrom(u, 30))
+			return done()
 		}
 	case hasPrefixR(m, "urn:epc:id:itip:"):
 		if k, j, good := gcpRef(m, 16, 13, false); good && litAt(m, j, ".") && ndRun(m, j+1) >= 2 && litAt(m, j+3, ".") &&
 			ndRun(m, j+4) >= 2 && litAt(m, j+6, ".") && unitsToEnd(m, j+7, 1, 20) {
-			return done(dl + "/8006/" + gtinOf(16, k) + string(pySlice(u, 31, 33)) + string(pySlice(u, 34, 36)) +
-				"/21/" + webEscape(pyFrom(u, 37)))
+			o = append(o, "/8006/"...)
+			gtin(16, k)
+			o = appendRunes(o, pySlice(u, 31, 33), pySlice(u, 34, 36))
+			o = append(o, "/21/"...)
+			o = appendEsc(o, pyFrom(u, 37))
+			return done()
 		}
 	case hasPrefixR(m, "urn:epc:id:upui:"):
 		if k, j, good := gcpRef(m, 16, 13, false); good && litAt(m, j, ".") && unitsToEnd(m, j+1, 1, 28) {
-			return done(dl + "/01/" + gtinOf(16, k) + "/235/" + webEscape(pyFrom(u, 31)))
+			o = append(o, "/01/"...)
+			gtin(16, k)
+			o = append(o, "/235/"...)
+			o = appendEsc(o, pyFrom(u, 31))
+			return done()
 		}
 	case hasPrefixR(m, "urn:epc:id:pgln:"):
 		if k, j, good := gcpRef(m, 16, 12, false); good && j == len(m) {
-			return done(dl + "/417/" + glnOf(16, k))
+			o = append(o, "/417/"...)
+			gln(16, k)
+			return done()
 		}
 	case hasPrefixR(m, "urn:epc:class:lgtin:"):
 		if k, j, good := gcpRef(m, 20, 13, false); good && litAt(m, j, ".") && unitsToEnd(m, j+1, 1, 20) {
-			return done(dl + "/01/" + gtinOf(20, k) + "/10/" + webEscape(pyFrom(u, 35)))
+			o = append(o, "/01/"...)
+			gtin(20, k)
+			o = append(o, "/10/"...)
+			o = appendEsc(o, pyFrom(u, 35))
+			return done()
 		}
 	case hasPrefixR(m, "urn:epc:idpat:sgtin:"), hasPrefixR(m, "urn:epc:idpat:upui:"):
 		from := 20
@@ -464,11 +585,15 @@ func cbvEPC(u []rune) (out string, res cbvResult, ok bool) {
 			from = 19
 		}
 		if k, j, good := gcpRef(m, from, 13, false); good && string(pyFrom(m, j)) == ".*" {
-			return done(dl + "/01/" + gtinOf(from, k))
+			o = append(o, "/01/"...)
+			gtin(from, k)
+			return done()
 		}
 	case hasPrefixR(m, "urn:epc:idpat:grai:"):
 		if k, j, good := gcpRef(m, 19, 12, true); good && string(pyFrom(m, j)) == ".*" {
-			return done(dl + "/8003/" + withCD(cat([]rune("0"), u[19:p], pySlice(u, p+1, p+1+12-k))))
+			o = append(o, "/8003/"...)
+			o = appendWithCD(o, &failed, zero, u[19:p], pySlice(u, p+1, p+1+12-k))
+			return done()
 		}
 	case hasPrefixR(m, "urn:epc:idpat:gdti:"), hasPrefixR(m, "urn:epc:idpat:sgcn:"):
 		ai := "/253/"
@@ -476,7 +601,9 @@ func cbvEPC(u []rune) (out string, res cbvResult, ok bool) {
 			ai = "/255/"
 		}
 		if k, j, good := gcpRef(m, 19, 12, true); good && string(pyFrom(m, j)) == ".*" {
-			return done(dl + ai + glnOf(19, k))
+			o = append(o, ai...)
+			gln(19, k)
+			return done()
 		}
 	case hasPrefixR(m, "urn:epc:idpat:cpi:"):
 		k := ndRun(m, 18)
@@ -484,16 +611,21 @@ func cbvEPC(u []rune) (out string, res cbvResult, ok bool) {
 			n, end, good := epcUnits(m, 19+k, true, '.')
 			if good && n >= 1 && n <= 30-k && string(pyFrom(m, end)) == ".*" {
 				sep := lastIndexR(u, '.')
-				return done(dl + "/8010/" + webEscape(cat(u[18:p], pySlice(u, p+1, sep))))
+				o = append(o, "/8010/"...)
+				o = appendEsc(o, u[18:p], pySlice(u, p+1, sep))
+				return done()
 			}
 		}
 	case hasPrefixR(m, "urn:epc:idpat:itip:"):
 		if k, j, good := gcpRef(m, 19, 13, false); good && litAt(m, j, ".") && ndRun(m, j+1) >= 2 && litAt(m, j+3, ".") &&
 			ndRun(m, j+4) >= 2 && string(pyFrom(m, j+6)) == ".*" {
-			return done(dl + "/8006/" + gtinOf(19, k) + string(pySlice(u, 34, 36)) + string(pySlice(u, 37, 39)))
+			o = append(o, "/8006/"...)
+			gtin(19, k)
+			o = appendRunes(o, pySlice(u, 34, 36), pySlice(u, 37, 39))
+			return done()
 		}
 	}
-	return "", cbvUnchanged, false
+	return dst, cbvUnchanged, false
 }
 
 // --- Digital Link URIs -----------------------------------------------------
@@ -561,6 +693,61 @@ func cbvGate(u []rune) bool {
 		}
 	}
 	return false
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// cbvGateASCII is cbvGate for an ASCII string, where byte and rune
+// indexes coincide and \d is [0-9].
+func cbvGateASCII(s string) bool {
+	i := 0
+	switch {
+	case strings.HasPrefix(s, "https:"):
+		i = 6
+	case strings.HasPrefix(s, "http:"):
+		i = 5
+	default:
+		return false
+	}
+	for j := i; j < len(s); j++ {
+		if s[j] == '?' || s[j] == '#' {
+			return false
+		}
+		if s[j] == '/' && keyThenDigitsASCII(s, j, gateKeys) {
+			return true
+		}
+	}
+	return false
+}
+
+// keyThenDigitsASCII is keyThenDigits for an ASCII string.
+func keyThenDigitsASCII(s string, j int, keys map[string]bool) bool {
+	if j >= len(s) || s[j] != '/' {
+		return false
+	}
+	e := j + 1
+	for e < len(s) && s[e] != '/' {
+		e++
+	}
+	if e >= len(s) || e-j-1 > 5 {
+		return false
+	}
+	if !keys[s[j+1:e]] {
+		return false
+	}
+	d := e + 1
+	n := 0
+	for d+n < len(s) && s[d+n] >= '0' && s[d+n] <= '9' {
+		n++
+	}
+	return n >= 4 && d+4 < len(s) && s[d+4] != '/'
 }
 
 // gs1Host matches the reference's https://id.gs1.org, whose dots are

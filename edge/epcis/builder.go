@@ -1,7 +1,9 @@
 package epcis
 
 import (
-	"fmt"
+	"encoding/json"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -61,12 +63,37 @@ type SensorReport struct {
 // The event is in the form a JSON round trip gives (numbers as
 // json.Number), so Hash sees the same event before and after storage.
 func NewObjectEvent(f ObjectEventFields) Event {
-	e := Event{
-		"type":                "ObjectEvent",
-		"eventTime":           formatEventTime(f.Time),
-		"eventTimeZoneOffset": tzOffset(f.Time, f.TZOffset),
-		"action":              f.Action,
+	// The event is built in decoded-JSON form straight away; only the
+	// extension values, which may be any Go values, are normalised. When
+	// one cannot be (or a sensor value is NaN or infinite), the event is
+	// built as given instead (see newObjectEventAsGiven).
+	e := objectEventBase(f)
+	if f.Sensor != nil {
+		el, ok := f.Sensor.jsonLD(true)
+		if !ok {
+			return newObjectEventAsGiven(f)
+		}
+		e["sensorElementList"] = []any{el}
 	}
+	for k, v := range f.Extensions {
+		if _, taken := e[k]; !taken {
+			n, err := normalizeJSON(v, 1)
+			if err != nil {
+				return newObjectEventAsGiven(f)
+			}
+			e[k] = n
+		}
+	}
+	return e
+}
+
+// objectEventBase is the event without sensor data and extensions.
+func objectEventBase(f ObjectEventFields) Event {
+	e := make(Event, 10+len(f.Extensions))
+	e["type"] = "ObjectEvent"
+	e["eventTime"] = formatEventTime(f.Time)
+	e["eventTimeZoneOffset"] = tzOffset(f.Time, f.TZOffset)
+	e["action"] = f.Action
 	switch {
 	case len(f.EPCs) > 0:
 		l := make([]any, len(f.EPCs))
@@ -89,8 +116,17 @@ func NewObjectEvent(f ObjectEventFields) Event {
 	if f.BizLocation != "" {
 		e["bizLocation"] = map[string]any{"id": f.BizLocation}
 	}
+	return e
+}
+
+// newObjectEventAsGiven is NewObjectEvent for fields JSON cannot hold
+// (NaN, channels …): the event is normalised if it can be, and otherwise
+// returned as built, for Hash to report the problem.
+func newObjectEventAsGiven(f ObjectEventFields) Event {
+	e := objectEventBase(f)
 	if f.Sensor != nil {
-		e["sensorElementList"] = []any{f.Sensor.jsonLD()}
+		el, _ := f.Sensor.jsonLD(false)
+		e["sensorElementList"] = []any{el}
 	}
 	for k, v := range f.Extensions {
 		if _, taken := e[k]; !taken {
@@ -99,15 +135,16 @@ func NewObjectEvent(f ObjectEventFields) Event {
 	}
 	norm, err := normalizeJSON(map[string]any(e), 0)
 	if err != nil {
-		// Only extension values that JSON cannot hold (NaN, channels …)
-		// get here; the event stays as built and Hash reports them.
 		return e
 	}
 	return Event(norm.(map[string]any))
 }
 
-func (s *SensorElement) jsonLD() map[string]any {
-	el := map[string]any{}
+// jsonLD returns the sensorElementList entry. With asJSON the report
+// values are json.Numbers as encoding/json writes them (ok is false if one
+// has no JSON form: NaN or an infinity); otherwise they are float64s.
+func (s *SensorElement) jsonLD(asJSON bool) (el map[string]any, ok bool) {
+	el = map[string]any{}
 	md := map[string]any{}
 	if !s.Time.IsZero() {
 		md["time"] = formatEventTime(s.Time)
@@ -120,7 +157,15 @@ func (s *SensorElement) jsonLD() map[string]any {
 	}
 	reps := make([]any, 0, len(s.Reports))
 	for _, r := range s.Reports {
-		rep := map[string]any{"type": gs1Term(r.Type, measurementTerms), "value": r.Value}
+		var value any = r.Value
+		if asJSON {
+			n, ok := jsonFloat(r.Value)
+			if !ok {
+				return nil, false
+			}
+			value = n
+		}
+		rep := map[string]any{"type": gs1Term(r.Type, measurementTerms), "value": value}
 		if r.UOM != "" {
 			rep["uom"] = r.UOM
 		}
@@ -133,7 +178,30 @@ func (s *SensorElement) jsonLD() map[string]any {
 		reps = append(reps, rep)
 	}
 	el["sensorReport"] = reps
-	return el
+	return el, true
+}
+
+// jsonFloat writes f as encoding/json writes a float64: shortest digits,
+// exponent form below 1e-6 and from 1e21 on, exponents without a leading
+// zero. NaN and the infinities have no JSON form.
+func jsonFloat(f float64) (json.Number, bool) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return "", false
+	}
+	var buf [32]byte
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b := strconv.AppendFloat(buf[:0], f, format, -1, 64)
+	if format == 'e' {
+		// e-09 becomes e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return json.Number(b), true
 }
 
 // gs1Term writes a GS1 vocabulary value as its bare standard-context term
@@ -160,10 +228,22 @@ func tzOffset(t time.Time, given string) string {
 		return given
 	}
 	_, off := t.Zone()
-	sign := '+'
+	b := make([]byte, 1, 8)
+	b[0] = '+'
 	if off < 0 {
-		sign = '-'
+		b[0] = '-'
 		off = -off
 	}
-	return fmt.Sprintf("%c%02d:%02d", sign, off/3600, off%3600/60)
+	b = appendPadded2(b, off/3600)
+	b = append(b, ':')
+	b = appendPadded2(b, off%3600/60)
+	return string(b)
+}
+
+// appendPadded2 appends v >= 0 as fmt's %02d writes it.
+func appendPadded2(b []byte, v int) []byte {
+	if v < 10 {
+		b = append(b, '0')
+	}
+	return strconv.AppendInt(b, int64(v), 10)
 }

@@ -1,13 +1,15 @@
 package epcis
 
 import (
-	"github.com/tracegate/tracegate/edge/epc"
+	"bytes"
 	"math"
 	"math/big"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/tracegate/tracegate/edge/epc"
 )
 
 // This file holds the value canonicalisation of the CBV 2.0 event hash as
@@ -20,15 +22,31 @@ import (
 // vocabulary IRIs, numeric strings are normalised, GS1 identifiers become
 // canonical Digital Link URIs.
 func canonValue(s string) string {
-	return toDigitalLink(pyNumeric(webVocabulary(s)))
+	return string(appendCanonValue(nil, s))
+}
+
+// appendCanonValue appends canonValue(s) to dst.
+func appendCanonValue(dst []byte, s string) []byte {
+	if strings.Contains(s, "urn:epcglobal:cbv:") {
+		s = webVocabulary(s)
+	}
+	if f, ok := pyParseFloat(s); ok && !math.IsNaN(f) && !math.IsInf(f, 0) {
+		// pyNumeric's output is a number, which toDigitalLink leaves as
+		// it is (it converts only urn:epc: and http(s): values).
+		if f == math.Trunc(f) {
+			return appendPyIntOfFloat(dst, f)
+		}
+		return appendPyFloatRepr(dst, f)
+	}
+	return epc.AppendCanonicalForm(dst, s) // toDigitalLink(s)
 }
 
 // toDigitalLink is the one place the hash canonicalises GS1 identifiers
-// (EPC URNs and Digital Link URIs); epc.ToDigitalLink returns what the
-// reference hashes whatever its error says, so the error is not needed.
+// (EPC URNs and Digital Link URIs): epc.CanonicalForm is the string
+// epc.ToDigitalLink returns, which is what the reference hashes whatever
+// the error says.
 func toDigitalLink(s string) string {
-	dl, _ := epc.ToDigitalLink(s)
-	return dl
+	return epc.CanonicalForm(s)
 }
 
 // webVocabulary rewrites the legacy CBV URN prefixes wherever they occur.
@@ -43,6 +61,10 @@ var webVocabulary = strings.NewReplacer(
 // pyStrip trims what Python's str.strip() trims: Unicode whitespace in
 // Python's sense, which includes the information separators U+001C..U+001F.
 func pyStrip(s string) string {
+	// Printable ASCII at both ends: nothing to trim.
+	if n := len(s); n > 0 && s[0] > ' ' && s[0] < 0x80 && s[n-1] > ' ' && s[n-1] < 0x80 {
+		return s
+	}
 	return strings.TrimFunc(s, isPySpace)
 }
 
@@ -83,26 +105,34 @@ func pyParseFloat(s string) (float64, bool) {
 	if body[0] == '+' || body[0] == '-' {
 		body = body[1:]
 	}
-	switch strings.ToLower(body) {
-	case "nan", "inf", "infinity":
-		f, err := strconv.ParseFloat(s, 64)
-		return f, err == nil || math.IsInf(f, 0)
+	if body == "" {
+		return 0, false
 	}
-	var b strings.Builder
-	if s[0] == '-' {
-		b.WriteByte('-')
+	if c := body[0]; !(c >= '0' && c <= '9') && c != '.' {
+		// Not a decimal number: only nan, inf and infinity remain. (A
+		// non-ASCII letter may lower-case to an ASCII one, so those take
+		// the general comparison too.)
+		if c == 'n' || c == 'N' || c == 'i' || c == 'I' || c >= 0x80 {
+			switch strings.ToLower(body) {
+			case "nan", "inf", "infinity":
+				f, err := strconv.ParseFloat(s, 64)
+				return f, err == nil || math.IsInf(f, 0)
+			}
+		}
+		return 0, false
 	}
 	i := 0
+	underscores := false
 	digits := func() bool { // digitpart: digit (["_"] digit)*
 		start := i
 		for i < len(body) {
 			c := body[i]
 			if c >= '0' && c <= '9' {
-				b.WriteByte(c)
 				i++
 				continue
 			}
 			if c == '_' && i > start && i+1 < len(body) && body[i+1] >= '0' && body[i+1] <= '9' {
+				underscores = true
 				i++
 				continue
 			}
@@ -113,7 +143,6 @@ func pyParseFloat(s string) (float64, bool) {
 	intPart := digits()
 	fracPart := false
 	if i < len(body) && body[i] == '.' {
-		b.WriteByte('.')
 		i++
 		fracPart = digits()
 	}
@@ -121,10 +150,8 @@ func pyParseFloat(s string) (float64, bool) {
 		return 0, false
 	}
 	if i < len(body) && (body[i] == 'e' || body[i] == 'E') {
-		b.WriteByte('e')
 		i++
 		if i < len(body) && (body[i] == '+' || body[i] == '-') {
-			b.WriteByte(body[i])
 			i++
 		}
 		if !digits() {
@@ -134,7 +161,14 @@ func pyParseFloat(s string) (float64, bool) {
 	if i != len(body) {
 		return 0, false
 	}
-	f, err := strconv.ParseFloat(b.String(), 64)
+	// s is now sign, digits, '.', 'e'/'E' and exponent sign only, which
+	// strconv reads as Python does; the underscores Python allows between
+	// digits are dropped first.
+	num := s
+	if underscores {
+		num = strings.ReplaceAll(s, "_", "")
+	}
+	f, err := strconv.ParseFloat(num, 64)
 	if err != nil && !math.IsInf(f, 0) {
 		// Out-of-range exponents: Python yields inf or 0.0 like Go does.
 		if ne, ok := err.(*strconv.NumError); !ok || ne.Err != strconv.ErrRange {
@@ -147,67 +181,94 @@ func pyParseFloat(s string) (float64, bool) {
 // pyIntOfFloat prints the exact integer value of an integral float64, as
 // Python's str(int(f)) does ("1e20" → "100000000000000000000").
 func pyIntOfFloat(f float64) string {
+	return string(appendPyIntOfFloat(nil, f))
+}
+
+func appendPyIntOfFloat(dst []byte, f float64) []byte {
 	if f == 0 {
-		return "0" // int(-0.0) is 0
+		return append(dst, '0') // int(-0.0) is 0
 	}
 	if math.Abs(f) < 1<<53 {
-		return strconv.FormatInt(int64(f), 10)
+		return strconv.AppendInt(dst, int64(f), 10)
 	}
 	bi, _ := new(big.Float).SetFloat64(f).Int(nil)
-	return bi.String()
+	return bi.Append(dst, 10)
 }
 
 // pyFloatRepr is Python's repr(float): the shortest round-tripping digits,
 // positional when the decimal exponent is in [-4, 16), scientific with a
 // sign and at least two exponent digits otherwise.
 func pyFloatRepr(f float64) string {
+	var buf [40]byte
+	return string(appendPyFloatRepr(buf[:0], f))
+}
+
+func appendPyFloatRepr(dst []byte, f float64) []byte {
 	switch {
 	case math.IsNaN(f):
-		return "nan"
+		return append(dst, "nan"...)
 	case math.IsInf(f, 1):
-		return "inf"
+		return append(dst, "inf"...)
 	case math.IsInf(f, -1):
-		return "-inf"
+		return append(dst, "-inf"...)
 	}
-	e := strconv.FormatFloat(f, 'e', -1, 64) // -d.ddde±XX
-	neg := strings.HasPrefix(e, "-")
-	if neg {
+	var ebuf [32]byte
+	e := strconv.AppendFloat(ebuf[:0], f, 'e', -1, 64) // -d.ddde±XX
+	if e[0] == '-' {
+		dst = append(dst, '-')
 		e = e[1:]
 	}
-	mant, expStr, _ := strings.Cut(e, "e")
-	exp, _ := strconv.Atoi(expStr)
-	digits := strings.Replace(mant, ".", "", 1)
+	k := bytes.IndexByte(e, 'e')
+	mant, expStr := e[:k], e[k+1:]
+	exp := 0
+	for _, c := range expStr[1:] {
+		exp = exp*10 + int(c-'0')
+	}
+	if expStr[0] == '-' {
+		exp = -exp
+	}
+	var dbuf [32]byte
+	digits := append(dbuf[:0], mant[0])
+	if len(mant) > 2 {
+		digits = append(digits, mant[2:]...) // mant is d or d.ddd
+	}
 	decpt := exp + 1
-	var out string
 	if decpt > -4 && decpt <= 16 {
 		switch {
 		case decpt <= 0:
-			out = "0." + strings.Repeat("0", -decpt) + digits
+			dst = append(dst, "0."...)
+			for range -decpt {
+				dst = append(dst, '0')
+			}
+			return append(dst, digits...)
 		case decpt >= len(digits):
-			out = digits + strings.Repeat("0", decpt-len(digits)) + ".0"
+			dst = append(dst, digits...)
+			for range decpt - len(digits) {
+				dst = append(dst, '0')
+			}
+			return append(dst, ".0"...)
 		default:
-			out = digits[:decpt] + "." + digits[decpt:]
+			dst = append(dst, digits[:decpt]...)
+			dst = append(dst, '.')
+			return append(dst, digits[decpt:]...)
 		}
+	}
+	dst = append(dst, digits[0])
+	if len(digits) > 1 {
+		dst = append(dst, '.')
+		dst = append(dst, digits[1:]...)
+	}
+	dst = append(dst, 'e')
+	if exp < 0 {
+		dst = append(dst, '-')
+		exp = -exp
 	} else {
-		m := digits[:1]
-		if len(digits) > 1 {
-			m += "." + digits[1:]
-		}
-		sign := "+"
-		if exp < 0 {
-			sign = "-"
-			exp = -exp
-		}
-		es := strconv.Itoa(exp)
-		if len(es) < 2 {
-			es = "0" + es
-		}
-		out = m + "e" + sign + es
+		dst = append(dst, '+')
 	}
-	if neg {
-		return "-" + out
+	if exp < 10 {
+		dst = append(dst, '0')
 	}
-	return out
+	return strconv.AppendInt(dst, int64(exp), 10)
 }
 
 // canonTime converts a timestamp to UTC with exactly three fractional
@@ -217,16 +278,29 @@ func pyFloatRepr(f float64) string {
 // does. Timestamps without a zone are taken as UTC (the reference uses the
 // machine's local zone, which is UTC on GS1's and tracegate's machines).
 func canonTime(s string) string {
-	t, ok := parseTimestamp(s)
-	if !ok {
+	if _, _, _, ok := parseTimestampParts(s); !ok {
 		return s
 	}
-	return formatMillisUTC(t)
+	return string(appendCanonTime(nil, s))
+}
+
+// appendCanonTime appends canonTime(s) to dst.
+func appendCanonTime(dst []byte, s string) []byte {
+	civil, off, _, ok := parseTimestampParts(s)
+	if !ok {
+		return append(dst, s...)
+	}
+	// The instant civil time s names: its wall clock minus its offset.
+	return appendMillisUTC(dst, civil.Add(-time.Duration(off)*time.Second))
 }
 
 // formatMillisUTC formats t in UTC with exactly three fractional digits,
 // after rounding its microseconds half-to-even to milliseconds.
 func formatMillisUTC(t time.Time) string {
+	return string(appendMillisUTC(nil, t))
+}
+
+func appendMillisUTC(dst []byte, t time.Time) []byte {
 	t = t.UTC()
 	us := t.Nanosecond() / 1000
 	ms := us / 1000
@@ -236,12 +310,55 @@ func formatMillisUTC(t time.Time) string {
 	}
 	t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, time.UTC).
 		Add(time.Duration(ms) * time.Millisecond)
-	return t.Format("2006-01-02T15:04:05.000Z")
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(dst, "2006-01-02T15:04:05.000Z")
+	}
+	hour, minute, sec := t.Clock()
+	dst = appendDigits(dst, year, 4)
+	dst = append(dst, '-')
+	dst = appendDigits(dst, int(month), 2)
+	dst = append(dst, '-')
+	dst = appendDigits(dst, day, 2)
+	dst = append(dst, 'T')
+	dst = appendDigits(dst, hour, 2)
+	dst = append(dst, ':')
+	dst = appendDigits(dst, minute, 2)
+	dst = append(dst, ':')
+	dst = appendDigits(dst, sec, 2)
+	dst = append(dst, '.')
+	dst = appendDigits(dst, t.Nanosecond()/1e6, 3)
+	return append(dst, 'Z')
+}
+
+// appendDigits appends the n low decimal digits of v (v >= 0), zero-padded.
+func appendDigits(dst []byte, v, n int) []byte {
+	var b [8]byte
+	for i := n - 1; i >= 0; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return append(dst, b[:n]...)
 }
 
 // parseTimestamp reads an ISO 8601 / RFC 3339 date-time: YYYY-MM-DD, "T" or
 // a space, hh:mm[:ss[.fraction]], then "Z", ±hh:mm, ±hhmm, ±hh or nothing.
 func parseTimestamp(s string) (time.Time, bool) {
+	civil, off, zoned, ok := parseTimestampParts(s)
+	if !ok {
+		return time.Time{}, false
+	}
+	if !zoned {
+		return civil, true
+	}
+	return time.Date(civil.Year(), civil.Month(), civil.Day(), civil.Hour(), civil.Minute(), civil.Second(),
+		civil.Nanosecond(), time.FixedZone("", off)), true
+}
+
+// parseTimestampParts is parseTimestamp without building a location: it
+// returns the wall clock as a UTC time, the offset in seconds, and whether
+// the offset was written as ±hh[[:]mm] (rather than "Z" or nothing).
+func parseTimestampParts(s string) (civil time.Time, off int, zoned, ok bool) {
 	p := tsParser{s: s}
 	year, ok1 := p.num(4)
 	ok2 := p.lit('-')
@@ -249,22 +366,22 @@ func parseTimestamp(s string) (time.Time, bool) {
 	ok4 := p.lit('-')
 	day, ok5 := p.num(2)
 	if !(ok1 && ok2 && ok3 && ok4 && ok5) {
-		return time.Time{}, false
+		return time.Time{}, 0, false, false
 	}
 	if !p.lit('T') && !p.lit('t') && !p.lit(' ') {
-		return time.Time{}, false
+		return time.Time{}, 0, false, false
 	}
 	hour, ok1 := p.num(2)
 	ok2 = p.lit(':')
 	minute, ok3 := p.num(2)
 	if !(ok1 && ok2 && ok3) {
-		return time.Time{}, false
+		return time.Time{}, 0, false, false
 	}
 	sec, nanos := 0, 0
 	if p.lit(':') {
 		var ok bool
 		if sec, ok = p.num(2); !ok {
-			return time.Time{}, false
+			return time.Time{}, 0, false, false
 		}
 		if p.lit('.') || p.lit(',') {
 			n := 0
@@ -277,7 +394,7 @@ func parseTimestamp(s string) (time.Time, bool) {
 				p.i++
 			}
 			if digits == 0 {
-				return time.Time{}, false
+				return time.Time{}, 0, false, false
 			}
 			for d := digits; d < 6; d++ {
 				n *= 10
@@ -285,7 +402,6 @@ func parseTimestamp(s string) (time.Time, bool) {
 			nanos = n * 1000
 		}
 	}
-	loc := time.UTC
 	if p.i < len(p.s) {
 		switch c := p.s[p.i]; c {
 		case 'Z', 'z':
@@ -294,38 +410,38 @@ func parseTimestamp(s string) (time.Time, bool) {
 			p.i++
 			oh, ok := p.num(2)
 			if !ok {
-				return time.Time{}, false
+				return time.Time{}, 0, false, false
 			}
 			om := 0
 			if p.lit(':') {
 				if om, ok = p.num(2); !ok {
-					return time.Time{}, false
+					return time.Time{}, 0, false, false
 				}
 			} else if p.i < len(p.s) {
 				if om, ok = p.num(2); !ok {
-					return time.Time{}, false
+					return time.Time{}, 0, false, false
 				}
 			}
 			if oh > 23 || om > 59 {
-				return time.Time{}, false
+				return time.Time{}, 0, false, false
 			}
-			off := oh*3600 + om*60
+			off = oh*3600 + om*60
 			if c == '-' {
 				off = -off
 			}
-			loc = time.FixedZone("", off)
+			zoned = true
 		default:
-			return time.Time{}, false
+			return time.Time{}, 0, false, false
 		}
 	}
 	if p.i != len(p.s) {
-		return time.Time{}, false
+		return time.Time{}, 0, false, false
 	}
 	if year < 1 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month) ||
 		hour > 23 || minute > 59 || sec > 59 {
-		return time.Time{}, false
+		return time.Time{}, 0, false, false
 	}
-	return time.Date(year, time.Month(month), day, hour, minute, sec, nanos, loc), true
+	return time.Date(year, time.Month(month), day, hour, minute, sec, nanos, time.UTC), off, zoned, true
 }
 
 type tsParser struct {

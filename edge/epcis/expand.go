@@ -125,6 +125,22 @@ func (a activeCtx) expandIRI(v string, vocab bool) string {
 type vocabSet struct {
 	iris  []string
 	depth int
+	links *[]scopeLink // arena for scope links; nil: allocate each
+}
+
+// withScope is a.withScope(sc), with the link taken from s.links.
+func (s *vocabSet) withScope(a activeCtx, sc *ldScope) activeCtx {
+	if s.links == nil {
+		return a.withScope(sc)
+	}
+	links := *s.links
+	if len(links) == cap(links) {
+		// Links already handed out point into the full slab: start a new one.
+		links = make([]scopeLink, 0, max(32, 2*cap(links)))
+	}
+	links = append(links, scopeLink{s: sc, next: a.scoped})
+	*s.links = links
+	return activeCtx{scoped: &links[len(links)-1], inline: a.inline}
 }
 
 func (s *vocabSet) add(iri string) {
@@ -143,12 +159,17 @@ func (s *vocabSet) add(iri string) {
 
 // walkNode visits a JSON-LD node object.
 func (s *vocabSet) walkNode(obj map[string]any, a activeCtx) {
+	s.walkObject(obj, a, false)
+}
+
+// walkObject is walkNode; event marks the event itself, whose @context
+// the caller has already applied (it is not part of the event's content).
+func (s *vocabSet) walkObject(obj map[string]any, a activeCtx, event bool) {
 	if s.depth > maxHashDepth {
 		return
 	}
 	s.depth++
-	defer func() { s.depth-- }()
-	if c, ok := obj["@context"]; ok {
+	if c, ok := obj["@context"]; ok && !event {
 		if extra, err := ContextOf(map[string]any{"@context": c}); err == nil {
 			a = a.withPrefixes(extra)
 		}
@@ -168,7 +189,16 @@ func (s *vocabSet) walkNode(obj map[string]any, a activeCtx) {
 				s.add(a.expandIRI(str, false))
 			}
 		case kw == "@type":
-			forStrings(v, func(str string) { s.add(a.expandIRI(str, true)) })
+			switch x := v.(type) {
+			case string:
+				s.add(a.expandIRI(x, true))
+			case []any:
+				for _, el := range x {
+					if str, ok := el.(string); ok {
+						s.add(a.expandIRI(str, true))
+					}
+				}
+			}
 		case kw == "@value":
 			if str, ok := v.(string); ok {
 				s.add(str)
@@ -180,7 +210,7 @@ func (s *vocabSet) walkNode(obj map[string]any, a activeCtx) {
 		case d != nil:
 			inner := a
 			if d.scoped != nil {
-				inner = a.withScope(d.scoped)
+				inner = s.withScope(a, d.scoped)
 			}
 			s.walkValue(v, inner, d.typ)
 		case strings.Index(k, ":") > 0 || a.vocab() != "":
@@ -189,6 +219,7 @@ func (s *vocabSet) walkNode(obj map[string]any, a activeCtx) {
 			// JSON-LD drops properties that do not expand to an IRI.
 		}
 	}
+	s.depth--
 }
 
 // walkValue visits the value of a property with type mapping typ.
@@ -218,19 +249,6 @@ func (s *vocabSet) walkValue(v any, a activeCtx, typ string) {
 	}
 }
 
-func forStrings(v any, f func(string)) {
-	switch x := v.(type) {
-	case string:
-		f(x)
-	case []any:
-		for _, el := range x {
-			if str, ok := el.(string); ok {
-				f(str)
-			}
-		}
-	}
-}
-
 // replacement returns the vocabulary IRI a bare value stands for: the one
 // IRI of the set ending in "-v" or "/v", if exactly one does.
 func (s *vocabSet) replacement(v string) (string, bool) {
@@ -245,11 +263,4 @@ func (s *vocabSet) replacement(v string) (string, bool) {
 		}
 	}
 	return found, n == 1
-}
-
-// eventVocab collects the vocabulary IRIs of one event under ctx.
-func eventVocab(e map[string]any, ctx Context) *vocabSet {
-	s := &vocabSet{}
-	s.walkNode(e, activeCtx{}.withPrefixes(ctx))
-	return s
 }

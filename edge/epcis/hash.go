@@ -28,11 +28,12 @@ func (e *HashError) Error() string { return "epcis: event hash: " + e.Reason }
 // string (see PreHash). Prefixes resolve from ctx and then from the
 // event's own "@context" if it has one.
 func Hash(e Event, ctx Context) ([32]byte, error) {
-	pre, err := PreHash(e, ctx)
-	if err != nil {
+	sc := getScratch()
+	defer putScratch(sc)
+	if err := sc.preHash(e, ctx, nil, nil); err != nil {
 		return [32]byte{}, err
 	}
-	return sha256.Sum256([]byte(pre)), nil
+	return sha256.Sum256(sc.buf), nil
 }
 
 // PreHash returns the CBV 2.0 pre-hash string of e, byte-for-byte as GS1's
@@ -67,55 +68,104 @@ func PreHash(e Event, ctx Context) (string, error) {
 // vocabulary set of the enclosing document (nil: the event's own) and
 // top-level fields to ignore.
 func preHash(e Event, ctx Context, vocab *vocabSet, ignore []string) (string, error) {
-	if e == nil {
-		return "", &HashError{Reason: "no event"}
-	}
-	norm, err := normalizeJSON(map[string]any(e), 0)
-	if err != nil {
+	sc := getScratch()
+	defer putScratch(sc)
+	if err := sc.preHash(e, ctx, vocab, ignore); err != nil {
 		return "", err
 	}
-	ev := norm.(map[string]any)
-	merged := Context{}
-	if _, ok := ev["@context"]; ok {
-		own, err := ContextOf(ev)
-		if err != nil {
-			return "", &HashError{Reason: err.Error()}
-		}
-		merged = own
-		delete(ev, "@context")
+	return string(sc.buf), nil
+}
+
+// preHash writes the pre-hash string of e into sc.buf.
+//
+// It computes what the straightforward implementation (kept in
+// legacyhash_test.go and compared with in legacydiff_test.go) computes:
+// normalise the event (a deep copy), drop its @context, build the
+// reference's node tree, reshape it, render it. The work is the same; what
+// differs is where it happens: an event already in decoded-JSON form is
+// read in place (the copy changes nothing then, and "@context" is skipped
+// instead of deleted), nodes and child lists come from arenas in sc, the
+// pre-hash string is written into one buffer (sorted sibling strings are
+// sorted as spans of it), and the active JSON-LD context of the event's
+// prefixes is built once per distinct set of prefixes (ctxCache).
+func (sc *hashScratch) preHash(e Event, ctx Context, vocab *vocabSet, ignore []string) error {
+	if e == nil {
+		return &HashError{Reason: "no event"}
 	}
-	for k, v := range ctx {
-		merged[k] = v
+	// First as if the event were in decoded-JSON form: conversion gives up
+	// (errNotDecoded) at the first value that is not. Then, and whenever
+	// the event cannot be hashed, the straightforward way: normalise it
+	// (a copy) and convert that, which also reports problems in the order
+	// the reference meets them.
+	if err := sc.render(map[string]any(e), ctx, vocab, ignore, true); err == nil {
+		return nil
+	}
+	sc.reset()
+	norm, err := normalizeJSON(map[string]any(e), 0)
+	if err != nil {
+		return err
+	}
+	return sc.render(norm.(map[string]any), ctx, vocab, ignore, false)
+}
+
+// errNotDecoded stops a conversion that assumed decoded-JSON form.
+var errNotDecoded = &HashError{Reason: "not in decoded JSON form"}
+
+// render writes the pre-hash string of ev into sc.buf. With decoded, ev is
+// taken to be in decoded-JSON form, as normalizeJSON would leave it (so
+// it is not copied), and the conversion fails with errNotDecoded where it
+// is not.
+func (sc *hashScratch) render(ev map[string]any, ctx Context, vocab *vocabSet, ignore []string, decoded bool) error {
+	var pfx *ctxEntry
+	if raw, ok := ev["@context"]; ok && raw != nil {
+		if decoded && !isDecodedJSON(raw, 1) {
+			return errNotDecoded
+		}
+		merged := sc.merged
+		clear(merged)
+		if err := addContext(merged, raw, 0); err != nil {
+			return &HashError{Reason: err.Error()}
+		}
+		for k, v := range ctx {
+			merged[k] = v
+		}
+		pfx = cachedContext(merged)
+	} else {
+		pfx = cachedContext(ctx)
 	}
 	typ, _ := ev["type"].(string)
 	if typ == "" {
-		return "", &HashError{Reason: `event has no "type"`}
+		return &HashError{Reason: `event has no "type"`}
 	}
 	if vocab == nil {
-		vocab = eventVocab(ev, merged)
+		vocab = &sc.vocab
+		vocab.iris = vocab.iris[:0]
+		vocab.depth = 0
+		vocab.links = &sc.links
+		vocab.walkObject(ev, pfx.active, true)
 	}
-	h := &hasher{ns: merged, vocab: vocab}
-	root, err := h.convObject(ev, 0, ignore, false)
+	h := &hasher{ns: pfx.ctx, vocab: vocab, sc: sc, pfx: pfx, decoded: decoded}
+	root, err := h.convObject(ev, 0, ignore, false, true)
 	if err != nil {
-		return "", err
+		return err
 	}
-	root = correctStructure(root)
-	var b strings.Builder
-	b.WriteString("eventType=")
-	b.WriteString(root.name)
-	b.WriteString(orderedPreHash(&root.kids, eventOrder))
-	rest := root.kids[:0:0]
+	root = sc.correct(root)
+	sc.buf = append(sc.buf[:0], "eventType="...)
+	sc.buf = append(sc.buf, root.name...)
+	sc.ordered(&root.kids, eventOrder)
+	base := len(sc.stack)
 	for _, k := range root.kids {
 		switch k.name {
 		case "recordTime", "eventID", "type", "errorDeclaration":
 		default:
-			rest = append(rest, k)
+			sc.stack = append(sc.stack, k)
 		}
 	}
-	if len(rest) > 0 {
-		b.WriteString(genericPreHash(rest))
+	if rest := sc.stack[base:]; len(rest) > 0 {
+		sc.generic(rest)
 	}
-	return b.String(), nil
+	sc.stack = sc.stack[:base]
+	return nil
 }
 
 // EventID renders an event hash as its CBV 2.0 eventID,
@@ -186,7 +236,17 @@ func compareNodes(a, b *node) int {
 type hasher struct {
 	ns    Context
 	vocab *vocabSet
+	sc    *hashScratch
+	pfx   *ctxEntry // ns with its derived forms; nil: use ns alone
+	// decoded: the input is taken to be in decoded-JSON form; anything
+	// else (and any value normalizeJSON would change or reject) stops the
+	// conversion with errNotDecoded.
+	decoded bool
 }
+
+// unbraced removes { and } from a prefix IRI, as the reference does when
+// it expands a prefixed value.
+var unbraced = strings.NewReplacer("{", "", "}", "").Replace
 
 // value renders a string value: bare vocabulary words are replaced by
 // their IRI, then a declared "prefix:" is expanded.
@@ -194,9 +254,14 @@ func (h *hasher) value(s string) string {
 	if r, ok := h.vocab.replacement(s); ok {
 		s = r
 	}
-	if p, rest, ok := strings.Cut(s, ":"); ok && !strings.HasPrefix(p, "@") {
-		if iri, ok := h.ns[p]; ok {
-			return strings.NewReplacer("{", "", "}", "").Replace(iri) + rest
+	if i := strings.IndexByte(s, ':'); i >= 0 && !strings.HasPrefix(s, "@") {
+		if iri, ok := h.ns[s[:i]]; ok {
+			if h.pfx != nil {
+				iri = h.pfx.valueIRI[s[:i]]
+			} else {
+				iri = unbraced(iri)
+			}
+			return iri + s[i+1:]
 		}
 	}
 	return s
@@ -206,6 +271,9 @@ func (h *hasher) value(s string) string {
 func (h *hasher) key(k string) string {
 	if p, rest, ok := strings.Cut(k, ":"); ok && !strings.HasPrefix(p, "@") {
 		if iri, ok := h.ns[p]; ok {
+			if h.sc != nil {
+				return h.sc.expandedKey(h.pfx, k, iri, rest)
+			}
 			return "{" + iri + "}" + rest
 		}
 	}
@@ -217,91 +285,165 @@ func isListBreaker(name string) bool {
 	return name == "bizTransaction" || name == "source" || name == "destination"
 }
 
+var errNestedTooDeeply = "nested too deeply"
+
+// conv converts one JSON value into a node (a list into a node holding its
+// elements).
 func (h *hasher) conv(v any, depth int, entries bool) (*node, error) {
 	if depth > maxHashDepth {
-		return nil, &HashError{Reason: "nested too deeply"}
+		if h.decoded {
+			return nil, errNotDecoded
+		}
+		return nil, &HashError{Reason: errNestedTooDeeply}
 	}
 	switch x := v.(type) {
 	case string:
-		return &node{text: h.value(x)}, nil
+		n := h.sc.newNode()
+		n.text = h.value(x)
+		return n, nil
 	case json.Number:
-		return &node{text: pyNumberText(x)}, nil
+		if h.decoded && !isJSONNumberLiteral(string(x)) {
+			return nil, errNotDecoded
+		}
+		n := h.sc.newNode()
+		n.text = pyNumberText(x)
+		return n, nil
 	case bool:
+		n := h.sc.newNode()
+		n.text = "False"
 		if x {
-			return &node{text: "True"}, nil
-		}
-		return &node{text: "False"}, nil
-	case nil:
-		return &node{text: "None"}, nil
-	case []any:
-		n := &node{}
-		sortIt := true
-		for _, el := range x {
-			if s, ok := el.(string); ok && isListBreaker(s) {
-				sortIt = false
-			}
-			k, err := h.conv(el, depth+1, entries)
-			if err != nil {
-				return nil, err
-			}
-			n.kids = append(n.kids, k)
-		}
-		if sortIt {
-			slices.SortStableFunc(n.kids, compareNodes)
+			n.text = "True"
 		}
 		return n, nil
+	case nil:
+		n := h.sc.newNode()
+		n.text = "None"
+		return n, nil
+	case []any:
+		base := len(h.sc.stack)
+		if err := h.convList(x, depth, entries); err != nil {
+			return nil, err
+		}
+		n := h.sc.newNode()
+		n.kids = h.sc.pop(base)
+		return n, nil
 	case map[string]any:
-		return h.convObject(x, depth, nil, entries)
+		return h.convObject(x, depth, nil, entries, false)
+	}
+	if h.decoded {
+		return nil, errNotDecoded
 	}
 	return nil, &HashError{Reason: fmt.Sprintf("unsupported value %T", v)}
 }
 
-func (h *hasher) convObject(m map[string]any, depth int, ignore []string, entry bool) (*node, error) {
+// convList pushes the nodes of a list's elements onto sc.stack, sorted
+// unless a string element is a list breaker.
+func (h *hasher) convList(x []any, depth int, entries bool) error {
 	if depth > maxHashDepth {
-		return nil, &HashError{Reason: "nested too deeply"}
-	}
-	n := &node{}
-	if t, ok := m["type"].(string); ok {
-		if r, ok := h.vocab.replacement(t); ok {
-			t = r
+		if h.decoded {
+			return errNotDecoded
 		}
-		n.name = t
+		return &HashError{Reason: errNestedTooDeeply}
 	}
-	if t, ok := m["#text"].(string); ok {
-		if r, ok := h.vocab.replacement(t); ok {
-			t = r
+	base := len(h.sc.stack)
+	sortIt := true
+	for _, el := range x {
+		if s, ok := el.(string); ok && isListBreaker(s) {
+			sortIt = false
 		}
-		n.text = t
+		k, err := h.conv(el, depth+1, entries)
+		if err != nil {
+			return err
+		}
+		h.sc.stack = append(h.sc.stack, k)
 	}
-	keys := sortedKeys(m)
+	if sortIt {
+		slices.SortStableFunc(h.sc.stack[base:], compareNodes)
+	}
+	return nil
+}
+
+// convObject converts an object; top marks the event itself, whose
+// "@context" is not part of it.
+func (h *hasher) convObject(m map[string]any, depth int, ignore []string, entry, top bool) (*node, error) {
+	if depth > maxHashDepth {
+		if h.decoded {
+			return nil, errNotDecoded
+		}
+		return nil, &HashError{Reason: errNestedTooDeeply}
+	}
+	sc := h.sc
+	n := sc.newNode()
+	kbase := len(sc.members)
+	for k, v := range m {
+		if top && k == "@context" {
+			continue
+		}
+		sc.members = append(sc.members, member{k, v})
+	}
+	members := sc.members[kbase:]
+	slices.SortFunc(members, func(a, b member) int { return strings.Compare(a.k, b.k) })
 	if entry {
-		keys = entryMemberOrder(keys)
+		entryMemberOrder(members)
 	}
+	for _, kv := range members {
+		switch kv.k {
+		case "type":
+			if t, ok := kv.v.(string); ok {
+				if r, ok := h.vocab.replacement(t); ok {
+					t = r
+				}
+				n.name = t
+			}
+		case "#text":
+			if t, ok := kv.v.(string); ok {
+				if r, ok := h.vocab.replacement(t); ok {
+					t = r
+				}
+				n.text = t
+			}
+		}
+	}
+	base := len(sc.stack)
 	breaker := false
-	for _, k := range keys {
+	for _, kv := range members {
+		k, v := kv.k, kv.v
 		if isListBreaker(k) {
 			breaker = true
 		}
 		if k == "#text" || k == "rdfs:comment" || k == "comment" || strings.HasPrefix(k, "@xmlns") || slices.Contains(ignore, k) {
+			// Not hashed, but normalised all the same.
+			if h.decoded && !isDecodedJSON(v, depth+1) {
+				return nil, errNotDecoded
+			}
 			continue
 		}
-		v := m[k]
-		child, err := h.conv(v, depth+1, k == "bizTransactionList" || k == "sourceList" || k == "destinationList")
+		entries := k == "bizTransactionList" || k == "sourceList" || k == "destinationList"
+		name := h.key(k)
+		if l, isList := v.([]any); isList {
+			// Each element becomes a member of its own, named k.
+			lbase := len(sc.stack)
+			if err := h.convList(l, depth+1, entries); err != nil {
+				return nil, err
+			}
+			for _, el := range sc.stack[lbase:] {
+				el.name = name
+			}
+			continue
+		}
+		child, err := h.conv(v, depth+1, entries)
 		if err != nil {
 			return nil, err
 		}
-		name := h.key(k)
-		if _, isList := v.([]any); isList {
-			for _, el := range child.kids {
-				n.kids = append(n.kids, &node{name: name, text: el.text, kids: el.kids})
-			}
-		} else {
-			n.kids = append(n.kids, &node{name: name, text: child.text, kids: child.kids})
-		}
+		child.name = name
+		sc.stack = append(sc.stack, child)
 	}
+	clear(members)
+	sc.members = sc.members[:kbase]
 	if !breaker {
-		slices.SortStableFunc(n.kids, compareNodes)
+		slices.SortStableFunc(sc.stack[base:], compareNodes)
 	}
+	n.kids = sc.pop(base)
 	return n, nil
 }
 
@@ -312,18 +454,18 @@ func (h *hasher) convObject(m map[string]any, depth int, ignore []string, entry 
 // which matters only in objects holding bizTransaction, source or
 // destination members; a decoded map has no order, so this is the
 // canonical one.)
-func entryMemberOrder(keys []string) []string {
-	rank := func(k string) int {
-		switch k {
-		case "type":
-			return 0
-		case "bizTransaction", "source", "destination":
-			return 1
-		}
-		return 2
+func entryMemberOrder(members []member) {
+	slices.SortStableFunc(members, func(a, b member) int { return entryRank(a.k) - entryRank(b.k) })
+}
+
+func entryRank(k string) int {
+	switch k {
+	case "type":
+		return 0
+	case "bizTransaction", "source", "destination":
+		return 1
 	}
-	slices.SortStableFunc(keys, func(a, b string) int { return rank(a) - rank(b) })
-	return keys
+	return 2
 }
 
 // pyNumberText renders a JSON number as Python's str() of what json.loads
@@ -343,62 +485,88 @@ func pyNumberText(n json.Number) string {
 	return pyFloatRepr(f)
 }
 
-// correctStructure reshapes the tree the way the reference maps JSON onto
-// the XML data model: "xList" members become an "xList" node of "x"
-// children, childEPCs become epc children, and quantity elements get the
-// XML element names.
-func correctStructure(n *node) *node {
+// correct reshapes the tree the way the reference maps JSON onto the XML
+// data model (its correctStructure): "xList" members become an "xList"
+// node of "x" children, childEPCs become epc children, and quantity
+// elements get the XML element names. The result is a new tree; n is not
+// changed.
+func (sc *hashScratch) correct(n *node) *node {
 	kids := n.kids
-	var lists []*node
-	index := map[string]*node{}
-	rest := kids[:0:0]
+	// "xList" members, grouped by name in order of first appearance.
+	rbase := len(sc.stack)
+	lbase := len(sc.lists)
 	for _, k := range kids {
 		if !k.pair && strings.HasSuffix(k.name, "List") {
-			l := index[k.name]
-			if l == nil {
-				l = &node{name: k.name}
-				index[k.name] = l
-				lists = append(lists, l)
+			if i := sc.findList(lbase, k.name); i >= 0 {
+				sc.lists[i].n++
+			} else {
+				sc.addList(lbase, k.name)
 			}
-			l.kids = append(l.kids, &node{name: k.name[:len(k.name)-4], text: k.text, kids: k.kids})
 			continue
 		}
-		rest = append(rest, k)
+		sc.stack = append(sc.stack, k)
 	}
-	for _, l := range lists {
-		switch l.name {
-		case "sourceList", "destinationList", "bizTransactionList":
-			pairs := make([]*node, 0, len(l.kids))
-			for _, e := range l.kids {
-				p := &node{pair: true}
-				p.kids = e.kids[:min(2, len(e.kids)):min(2, len(e.kids))]
-				pairs = append(pairs, p)
-			}
-			l.kids = pairs
+	if len(sc.lists) > lbase {
+		for i := lbase; i < len(sc.lists); i++ {
+			sc.lists[i].node.kids = sc.reserve(sc.lists[i].n)
 		}
-		rest = append(rest, l)
+		for _, k := range kids {
+			if !k.pair && strings.HasSuffix(k.name, "List") {
+				l := sc.lists[sc.findList(lbase, k.name)].node
+				x := sc.newNode()
+				x.name, x.text, x.kids = k.name[:len(k.name)-4], k.text, k.kids
+				l.kids = append(l.kids, x)
+			}
+		}
+		for _, le := range sc.lists[lbase:] {
+			l := le.node
+			switch l.name {
+			case "sourceList", "destinationList", "bizTransactionList":
+				for i, e := range l.kids {
+					p := sc.newNode()
+					p.pair = true
+					m := min(2, len(e.kids))
+					p.kids = e.kids[:m:m]
+					l.kids[i] = p
+				}
+			}
+			sc.stack = append(sc.stack, l)
+		}
+		sc.dropLists(lbase)
 	}
-	var epcs []*node
-	kept := rest[:0:0]
-	for _, k := range rest {
+	// childEPCs members become one childEPCs node of epc nodes, last.
+	nEPC := 0
+	for _, k := range sc.stack[rbase:] {
 		if k.name == "childEPCs" && !k.pair {
-			epcs = append(epcs, &node{name: "epc", text: k.text})
-			continue
+			nEPC++
 		}
-		kept = append(kept, k)
 	}
-	if len(epcs) > 0 {
-		kept = append(kept, &node{name: "childEPCs", kids: epcs})
+	var out []*node
+	if nEPC == 0 {
+		out = sc.pop(rbase)
+	} else {
+		ce := sc.newNode()
+		ce.name = "childEPCs"
+		ce.kids = sc.reserve(nEPC)
+		out = sc.reserve(len(sc.stack) - rbase - nEPC + 1)
+		for _, k := range sc.stack[rbase:] {
+			if k.name == "childEPCs" && !k.pair {
+				e := sc.newNode()
+				e.name, e.text = "epc", k.text
+				ce.kids = append(ce.kids, e)
+				continue
+			}
+			out = append(out, k)
+		}
+		out = append(out, ce)
+		sc.stack = sc.stack[:rbase]
 	}
-	out := make([]*node, 0, len(kept))
-	for _, k := range kept {
+	for i, k := range out {
 		switch {
 		case k.pair:
-			out = append(out, k)
 		case k.name == "sourceList" || k.name == "destinationList" || k.name == "bizTransactionList":
-			out = append(out, k)
 		default:
-			out = append(out, correctStructure(k))
+			out[i] = sc.correct(k)
 		}
 	}
 	name := n.name
@@ -408,186 +576,294 @@ func correctStructure(n *node) *node {
 	case name == "inputQuantity" || name == "outputQuantity" || name == "childQuantity" || (name == "quantity" && len(out) > 0):
 		name = "quantityElement"
 	}
-	return &node{name: name, text: n.text, kids: out, pair: n.pair}
+	r := sc.newNode()
+	r.name, r.text, r.kids, r.pair = name, n.text, out, n.pair
+	return r
 }
 
 // propOrder is the reference's canonical property order (PROP_ORDER).
 type propOrder struct {
 	name string
-	sub  []propOrder
+	sub  *orderList
 	none bool // matches no node (the reference's tuple-named entries)
 }
 
-var (
-	epcOrder      = []propOrder{{name: "epc"}}
-	quantityOrder = []propOrder{{name: "quantityElement", sub: []propOrder{{name: "epcClass"}, {name: "quantity"}, {name: "uom"}}}}
-	pairOrder     = []propOrder{{none: true}}
-	idOrder       = []propOrder{{name: "id"}}
-	eventOrder    = []propOrder{
-		{name: "eventTime"},
-		{name: "eventTimeZoneOffset"},
-		{name: "certificationInfo"},
-		{name: "parentID"},
-		{name: "epcList", sub: epcOrder},
-		{name: "inputEPCList", sub: epcOrder},
-		{name: "childEPCs", sub: epcOrder},
-		{name: "quantityList", sub: quantityOrder},
-		{name: "childQuantityList", sub: quantityOrder},
-		{name: "inputQuantityList", sub: quantityOrder},
-		{name: "outputEPCList", sub: epcOrder},
-		{name: "outputQuantityList", sub: quantityOrder},
-		{name: "action"},
-		{name: "transformationID"},
-		{name: "bizStep"},
-		{name: "disposition"},
-		{name: "persistentDisposition", sub: []propOrder{{name: "set"}, {name: "unset"}}},
-		{name: "readPoint", sub: idOrder},
-		{name: "bizLocation", sub: idOrder},
-		{name: "bizTransactionList", sub: pairOrder},
-		{name: "sourceList", sub: pairOrder},
-		{name: "destinationList", sub: pairOrder},
-		{name: "sensorElementList", sub: []propOrder{{name: "sensorElement", sub: []propOrder{
-			{name: "sensorMetadata", sub: []propOrder{
-				{name: "time"}, {name: "startTime"}, {name: "endTime"}, {name: "deviceID"},
-				{name: "deviceMetadata"}, {name: "rawData"}, {name: "dataProcessingMethod"}, {name: "bizRules"},
-			}},
-			{name: "sensorReport", sub: []propOrder{
-				{name: "type"}, {name: "exception"}, {name: "deviceID"}, {name: "deviceMetadata"},
-				{name: "rawData"}, {name: "dataProcessingMethod"}, {name: "time"}, {name: "microorganism"},
-				{name: "chemicalSubstance"}, {name: "value"}, {name: "component"}, {name: "stringValue"},
-				{name: "booleanValue"}, {name: "hexBinaryValue"}, {name: "uriValue"}, {name: "minValue"},
-				{name: "maxValue"}, {name: "meanValue"}, {name: "sDev"}, {name: "percRank"},
-				{name: "percValue"}, {name: "uom"}, {name: "coordinateReferenceSystem"},
-			}},
-		}}}},
+// orderList is one level of the order, with the position of each name
+// (no name appears twice in a level: TestPropOrderNamesUnique).
+type orderList struct {
+	entries []propOrder
+	pos     map[string]int
+}
+
+func order(entries ...propOrder) *orderList {
+	l := &orderList{entries: entries, pos: map[string]int{}}
+	for i, e := range entries {
+		if !e.none {
+			l.pos[e.name] = i
+		}
 	}
+	return l
+}
+
+// position returns the position of the entry naming name, or -1.
+func (l *orderList) position(name string) int {
+	if len(l.entries) <= 4 {
+		for i := range l.entries {
+			if e := &l.entries[i]; !e.none && e.name == name {
+				return i
+			}
+		}
+		return -1
+	}
+	if i, ok := l.pos[name]; ok {
+		return i
+	}
+	return -1
+}
+
+var (
+	epcOrder      = order(propOrder{name: "epc"})
+	quantityOrder = order(propOrder{name: "quantityElement", sub: order(propOrder{name: "epcClass"}, propOrder{name: "quantity"}, propOrder{name: "uom"})})
+	pairOrder     = order(propOrder{none: true})
+	idOrder       = order(propOrder{name: "id"})
+	eventOrder    = order(
+		propOrder{name: "eventTime"},
+		propOrder{name: "eventTimeZoneOffset"},
+		propOrder{name: "certificationInfo"},
+		propOrder{name: "parentID"},
+		propOrder{name: "epcList", sub: epcOrder},
+		propOrder{name: "inputEPCList", sub: epcOrder},
+		propOrder{name: "childEPCs", sub: epcOrder},
+		propOrder{name: "quantityList", sub: quantityOrder},
+		propOrder{name: "childQuantityList", sub: quantityOrder},
+		propOrder{name: "inputQuantityList", sub: quantityOrder},
+		propOrder{name: "outputEPCList", sub: epcOrder},
+		propOrder{name: "outputQuantityList", sub: quantityOrder},
+		propOrder{name: "action"},
+		propOrder{name: "transformationID"},
+		propOrder{name: "bizStep"},
+		propOrder{name: "disposition"},
+		propOrder{name: "persistentDisposition", sub: order(propOrder{name: "set"}, propOrder{name: "unset"})},
+		propOrder{name: "readPoint", sub: idOrder},
+		propOrder{name: "bizLocation", sub: idOrder},
+		propOrder{name: "bizTransactionList", sub: pairOrder},
+		propOrder{name: "sourceList", sub: pairOrder},
+		propOrder{name: "destinationList", sub: pairOrder},
+		propOrder{name: "sensorElementList", sub: order(propOrder{name: "sensorElement", sub: order(
+			propOrder{name: "sensorMetadata", sub: order(
+				propOrder{name: "time"}, propOrder{name: "startTime"}, propOrder{name: "endTime"}, propOrder{name: "deviceID"},
+				propOrder{name: "deviceMetadata"}, propOrder{name: "rawData"}, propOrder{name: "dataProcessingMethod"}, propOrder{name: "bizRules"},
+			)},
+			propOrder{name: "sensorReport", sub: order(
+				propOrder{name: "type"}, propOrder{name: "exception"}, propOrder{name: "deviceID"}, propOrder{name: "deviceMetadata"},
+				propOrder{name: "rawData"}, propOrder{name: "dataProcessingMethod"}, propOrder{name: "time"}, propOrder{name: "microorganism"},
+				propOrder{name: "chemicalSubstance"}, propOrder{name: "value"}, propOrder{name: "component"}, propOrder{name: "stringValue"},
+				propOrder{name: "booleanValue"}, propOrder{name: "hexBinaryValue"}, propOrder{name: "uriValue"}, propOrder{name: "minValue"},
+				propOrder{name: "maxValue"}, propOrder{name: "meanValue"}, propOrder{name: "sDev"}, propOrder{name: "percRank"},
+				propOrder{name: "percValue"}, propOrder{name: "uom"}, propOrder{name: "coordinateReferenceSystem"},
+			)},
+		)})},
+	)
 )
 
-// orderedPreHash renders the children named in order, in that order, each
-// name's values sorted; rendered children without children of their own
-// are removed from *list, so what is left goes to the generic tail.
+// ranked is a child with the position of the order entry naming it.
+type ranked struct {
+	pos int
+	c   *node
+}
+
+// ordered renders the children named in order, in that order, each name's
+// values sorted; rendered children without children of their own are
+// removed from *list, so what is left goes to the generic tail.
 // Namespaced user extensions below the top level are gathered first and
-// appended after their siblings.
-func orderedPreHash(list *[]*node, order []propOrder) string {
-	var b strings.Builder
-	exts := gatherExtensions(list)
+// appended after their siblings. (The reference's orderedPreHash, which
+// goes through the order and, for each entry, through the children; here
+// each child is looked up in the order once.)
+func (sc *hashScratch) ordered(list *[]*node, order *orderList) {
+	exts := sc.gatherExtensions(list)
 	kids := *list
-	var removed []bool
-	var vals []string
-	for _, o := range order {
-		if o.none {
+	base := len(sc.ranked)
+	for _, c := range kids {
+		if c.pair {
 			continue
 		}
-		vals = vals[:0]
-		for i, c := range kids {
-			if c.pair || c.name != o.name {
-				continue
-			}
-			if s := childPreHash(c, o.sub); s != "" {
-				vals = append(vals, s)
-			}
-			if len(c.kids) == 0 {
-				if removed == nil {
-					removed = make([]bool, len(kids))
-				}
-				removed[i] = true
-			}
-		}
-		slices.Sort(vals)
-		for _, v := range vals {
-			b.WriteString(v)
+		if i := order.position(c.name); i >= 0 {
+			sc.ranked = append(sc.ranked, ranked{i, c})
 		}
 	}
-	if removed != nil {
-		kept := make([]*node, 0, len(kids))
-		for i, c := range kids {
-			if !removed[i] {
+	named := sc.ranked[base:]
+	// Insertion sort by position: short, and often in order already.
+	for i := 1; i < len(named); i++ {
+		for j := i; j > 0 && named[j].pos < named[j-1].pos; j-- {
+			named[j], named[j-1] = named[j-1], named[j]
+		}
+	}
+	removed := 0
+	for i := 0; i < len(named); {
+		pos := named[i].pos
+		sub := order.entries[pos].sub
+		start, sbase := len(sc.buf), len(sc.spans)
+		for ; i < len(named) && named[i].pos == pos; i++ {
+			c := named[i].c
+			cs := len(sc.buf)
+			sc.child(c, sub)
+			if len(sc.buf) > cs {
+				sc.spans = append(sc.spans, span{cs, len(sc.buf)})
+			}
+			if len(c.kids) == 0 {
+				removed++
+			}
+		}
+		sc.sortSpans(start, sbase)
+	}
+	clear(named)
+	sc.ranked = sc.ranked[:base]
+	if removed > 0 {
+		// A child an order entry named goes once it has no children left.
+		kept := sc.reserve(len(kids) - removed)
+		for _, c := range kids {
+			if c.pair || len(c.kids) > 0 || order.position(c.name) < 0 {
 				kept = append(kept, c)
 			}
 		}
 		*list = kept
 	}
 	if len(exts) > 0 {
-		b.WriteString(genericPreHash(exts))
+		sc.generic(exts)
 	}
-	return b.String()
 }
 
-func childPreHash(c *node, sub []propOrder) string {
-	grand := ""
-	if len(sub) > 0 {
-		grand = orderedPreHash(&c.kids, sub)
-	}
-	text := ""
+// child renders one child named by an order entry: name, "=" and its
+// canonical text if it has any, then its own children in sub's order;
+// nothing if it has neither text nor rendered children.
+func (sc *hashScratch) child(c *node, sub *orderList) {
+	start := len(sc.buf)
+	sc.buf = append(sc.buf, c.name...)
+	text := false
 	if c.text != "" {
 		t := pyStrip(c.text)
-		lower := strings.ToLower(c.name)
-		if strings.Contains(lower, "time") && !strings.Contains(lower, "offset") {
-			t = canonTime(t)
+		ts := len(sc.buf)
+		sc.buf = append(sc.buf, '=')
+		if isTimeName(c.name) {
+			sc.buf = appendCanonTime(sc.buf, t)
 		} else {
-			t = canonValue(t)
+			sc.buf = appendCanonValue(sc.buf, t)
 		}
-		if t != "" {
-			text = "=" + t
+		if len(sc.buf) == ts+1 {
+			sc.buf = sc.buf[:ts]
+		} else {
+			text = true
 		}
 	}
-	if text == "" && grand == "" {
-		return ""
+	gs := len(sc.buf)
+	if sub != nil {
+		sc.ordered(&c.kids, sub)
 	}
-	return c.name + text + grand
+	if !text && len(sc.buf) == gs {
+		sc.buf = sc.buf[:start]
+	}
+}
+
+// isTimeName reports whether a member's value is canonicalised as a time:
+// its lower-cased name contains "time" but not "offset".
+func isTimeName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if name[i] >= 0x80 {
+			lower := strings.ToLower(name)
+			return strings.Contains(lower, "time") && !strings.Contains(lower, "offset")
+		}
+	}
+	return containsFoldASCII(name, "time") && !containsFoldASCII(name, "offset")
+}
+
+// containsFoldASCII reports whether s contains sub (lower-case ASCII)
+// ignoring ASCII case.
+func containsFoldASCII(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for ; j < len(sub); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				break
+			}
+		}
+		if j == len(sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // gatherExtensions removes and returns the namespaced extension members
 // ("{…/}name") of a nested list; the event level (recognised by eventTime
 // or action) and single-member lists are left alone, as in the reference.
-func gatherExtensions(list *[]*node) []*node {
-	if len(*list) <= 1 {
+func (sc *hashScratch) gatherExtensions(list *[]*node) []*node {
+	l := *list
+	if len(l) <= 1 {
 		return nil
 	}
-	for _, c := range *list {
+	n := 0
+	for _, c := range l {
 		if !c.pair && (strings.Contains(c.name, "eventTime") || strings.Contains(c.name, "action")) {
 			return nil
 		}
-	}
-	var exts []*node
-	kept := (*list)[:0:0]
-	for _, c := range *list {
-		if !c.pair && strings.Contains(c.name, "{") && strings.Contains(c.name, "/}") {
-			exts = append(exts, c)
-			continue
+		if isExtension(c) {
+			n++
 		}
-		kept = append(kept, c)
 	}
-	if len(exts) > 0 {
-		*list = kept
+	if n == 0 {
+		return nil
 	}
+	exts := sc.reserve(n)
+	kept := sc.reserve(len(l) - n)
+	for _, c := range l {
+		if isExtension(c) {
+			exts = append(exts, c)
+		} else {
+			kept = append(kept, c)
+		}
+	}
+	*list = kept
 	return exts
 }
 
-// genericPreHash renders what the canonical order does not cover: sorted
+func isExtension(c *node) bool {
+	return !c.pair && strings.Contains(c.name, "{") && strings.Contains(c.name, "/}")
+}
+
+// generic renders what the canonical order does not cover: sorted
 // "name=value" strings with their children appended, except that lists
-// naming bizTransaction, source or destination keep their order.
-func genericPreHash(children []*node) string {
-	vals := make([]string, 0, len(children))
+// naming bizTransaction, source or destination keep their order. (The
+// reference's genericPreHash.)
+func (sc *hashScratch) generic(children []*node) {
+	start, sbase := len(sc.buf), len(sc.spans)
 	sortIt := true
 	for _, c := range children {
+		cs := len(sc.buf)
 		if c.pair {
-			vals = append(vals, genericPreHash(c.kids))
-			continue
+			sc.generic(c.kids)
+		} else {
+			if isListBreaker(c.name) {
+				sortIt = false
+			}
+			sc.buf = append(sc.buf, c.name...)
+			if text := pyStrip(c.text); text != "" {
+				sc.buf = append(sc.buf, '=')
+				sc.buf = appendCanonValue(sc.buf, text)
+			}
+			sc.generic(c.kids)
 		}
-		if isListBreaker(c.name) {
-			sortIt = false
+		if len(sc.buf) > cs {
+			sc.spans = append(sc.spans, span{cs, len(sc.buf)})
 		}
-		text := pyStrip(c.text)
-		if text != "" {
-			text = "=" + canonValue(text)
-		}
-		vals = append(vals, c.name+text+genericPreHash(c.kids))
 	}
 	if len(children) > 1 && sortIt {
-		slices.Sort(vals)
+		sc.sortSpans(start, sbase)
 	}
-	return strings.Join(vals, "")
+	sc.spans = sc.spans[:sbase]
 }
 
 // ---- JSON normalisation ----
