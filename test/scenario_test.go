@@ -176,10 +176,14 @@ func checkScenario(t *testing.T, ctx context.Context, base string, st *store.Sto
 	if err := harness.WaitAnchored(ctx, st, ids, 60*time.Second, epcis.ParseEventID); err != nil {
 		t.Fatal(err)
 	}
-	for _, id := range ids {
-		code, out, err := harness.Verify(ctx, harness.ProofURL(base, id))
+	for i, id := range ids {
+		args := []string{harness.ProofURL(base, id)}
+		if i%2 == 1 {
+			args = []string{"--gateway", base, id} // the eventID form
+		}
+		code, out, err := harness.Verify(ctx, args...)
 		if err != nil || code != 0 {
-			t.Fatalf("tracegate verify %s: exit %d, %v\n%s", id, code, err, out)
+			t.Fatalf("tracegate verify %v: exit %d, %v\n%s", args, code, err, out)
 		}
 	}
 	// Dead letters: every kind of bad input is kept with its reason.

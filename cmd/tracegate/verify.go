@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tracegate/tracegate/edge/epcis"
 	"github.com/tracegate/tracegate/gateway/proof"
 )
 
@@ -62,10 +64,13 @@ func verifyOne(ctx context.Context, out io.Writer, in io.Reader, src, gw string,
 	if gw == "" {
 		gw = proof.GatewayBase(src)
 	}
-	if !strings.Contains(src, "/") && src != "-" && gw != "" {
-		if _, err := os.Stat(src); err != nil {
+	if _, err := epcis.ParseEventID(src); err == nil {
+		if _, serr := os.Stat(src); serr != nil {
 			// An eventID: fetch its proof from the gateway.
-			src = strings.TrimRight(gw, "/") + "/api/v1/events/" + pathEscape(src) + "/proof"
+			if gw == "" {
+				return 1, fmt.Errorf("%s is an eventID: give --gateway URL to fetch its proof", src)
+			}
+			src = strings.TrimRight(gw, "/") + "/api/v1/events/" + url.PathEscape(src) + "/proof"
 		}
 	}
 	raw, err := proof.Fetch(ctx, src, in, os.ReadFile)
@@ -134,9 +139,4 @@ func allOK(r proof.Result) bool {
 		}
 	}
 	return true
-}
-
-func pathEscape(s string) string {
-	r := strings.NewReplacer("%", "%25", "/", "%2F", "?", "%3F", ";", "%3B", ":", "%3A", "=", "%3D", "#", "%23", " ", "%20")
-	return r.Replace(s)
 }
