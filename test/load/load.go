@@ -254,7 +254,13 @@ func edgeRun(ctx context.Context, mq *harness.Mosquitto, o Options, dir string, 
 		}()
 		var peak int64
 		deadline = time.Now().Add(5 * time.Minute)
+		lastReport := time.Now()
 		for !until(a) {
+			if time.Since(lastReport) > 2*time.Second {
+				c := a.Counters()
+				step("      %s: %d durable, %d events, %d sealed, %d acknowledged by the gateway", name, c.Durable, c.Events, c.Sealed, c.Acked)
+				lastReport = time.Now()
+			}
 			if du, err := dirBytes(cfg.DataDir); err == nil && du > peak {
 				peak = du
 			}
