@@ -13,7 +13,7 @@ import (
 	"github.com/tracegate/tracegate/ledger"
 )
 
-// ProblemBase is the URI prefix of tracegate's problem types; API.md
+// ProblemBase is the URI prefix of tracegate's problem types; docs/api.md
 // describes each.
 const ProblemBase = "https://tracegate.dev/problems/"
 

@@ -7,7 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// routes registers every route; web/API.md documents them.
+// routes registers every route; docs/api.md documents them.
 func (a *App) routes() {
 	f := a.fiber
 
