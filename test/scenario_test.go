@@ -34,6 +34,7 @@ type scenario struct {
 	scannerEPC string
 	// Dead-letter reasons (prefixes) that must appear.
 	deadReasons []string
+	badEPCs     int
 }
 
 func sgtin(serial uint64) string { return demo.SerialURI(sim.DemoN95GTIN, serial) }
@@ -101,9 +102,12 @@ func publishScenario(t *testing.T, pub publishFn) scenario {
 	must(pub("coldroom-1", sensor, []byte(`this is not json`)))
 	must(pub("coldroom-1", sensor, fmt.Appendf(nil, `{"ts":"yesterday","temperature":4}`)))
 	must(pub("coldroom-1", sensor, fmt.Appendf(nil, `{"ts":%q,"temperature":999}`, ts(t0))))
-	must(pub("dock-in-1", rfid, fmt.Appendf(nil, `{"epc":"FF74257BF7194E4000001A85","ts":%q}`, ts(t1))))
+	must(pub("dock-in-1", rfid, fmt.Appendf(nil, `{"epc":"FF74257BF7194E4000001A85","ts":%q}`, ts(t1))))                   // bad header
+	must(pub("dock-in-1", rfid, fmt.Appendf(nil, `{"epc":"307C257BF7194E4000001A85","ts":%q}`, ts(t1))))                   // partition 7
+	must(pub("dock-in-1", rfid, fmt.Appendf(nil, `{"epc":"https://id.gs1.org/01/00614141100018/21/77","ts":%q}`, ts(t1)))) // check digit
 	must(pub("handheld-1", "tracegate/wh1/scanner/handheld-1", []byte(`{"type":"ObjectEvent"}`)))
 	sc.deadReasons = []string{"bad_json", "bad_time", "bad_value", "bad_epc", "not_epcis"}
+	sc.badEPCs = 4 // not-an-epc, bad header, bad partition, bad check digit
 	return sc
 }
 
@@ -204,6 +208,15 @@ func checkScenario(t *testing.T, ctx context.Context, base string, st *store.Sto
 		if !found {
 			t.Errorf("no dead letter with reason %s; have %v", want, reasons(dl))
 		}
+	}
+	n := 0
+	for _, d := range dl {
+		if strings.HasPrefix(d.Reason, "bad_epc") {
+			n++
+		}
+	}
+	if n != sc.badEPCs {
+		t.Errorf("%d bad_epc dead letters, want %d: %v", n, sc.badEPCs, reasons(dl))
 	}
 	return ids
 }

@@ -315,12 +315,25 @@ func describe(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// ParseEPC reads an EPC from a reader: SGTIN-96/SSCC-96/SGLN-96 hex, or an
-// EPC URI (pure identity or tag URI). It returns the pure-identity URI.
+// ParseEPC reads an EPC from a reader: SGTIN-96/SSCC-96/SGLN-96 hex, an
+// EPC URI (pure identity or tag URI), or a GS1 Digital Link URI of one
+// instance (a 2D code read by a handheld), whose check digits are
+// verified. It returns the pure-identity URI, or the canonical Digital
+// Link URI for Digital Link input (EPCIS 2.0 accepts both in epcList).
 func ParseEPC(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return "", errors.New("epc is empty")
+	}
+	if low := strings.ToLower(s); strings.HasPrefix(low, "https://") || strings.HasPrefix(low, "http://") {
+		dl, err := epc.ParseDigitalLink(s)
+		if err != nil {
+			return "", err
+		}
+		if (dl.GTIN == "" || dl.Serial == "") && dl.SSCC == "" && dl.GIAI == "" && dl.GRAI == "" && dl.GLN == "" {
+			return "", fmt.Errorf("%s names no single item (want /01/{gtin}/21/{serial}, /00/{sscc}, /8003/, /8004/ or /414/)", dl.Path())
+		}
+		return dl.URI(epc.DefaultDigitalLinkBase), nil
 	}
 	var (
 		e   epc.EPC
