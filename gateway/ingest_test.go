@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
@@ -9,8 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/dgraph-io/badger/v4"
 
 	"github.com/tracegate/tracegate/edge"
 	"github.com/tracegate/tracegate/edge/epcis"
@@ -229,8 +233,46 @@ func TestAnchorAndProve(t *testing.T) {
 	if err != nil || !rep.OK() || rep.Batches < 2 {
 		t.Fatalf("fsck: %+v %v", rep, err)
 	}
+	// A stored event changed behind the gateway's back is found.
+	h0, _ := epcis.ParseEventID(id)
+	err = f.svc.Store().DB().Update(func(txn *badger.Txn) error {
+		it, err := txn.Get(append([]byte("ev/"), h0[:]...))
+		if err != nil {
+			return err
+		}
+		v, _ := it.ValueCopy(nil)
+		return txn.Set(it.KeyCopy(nil), bytes.Replace(v, []byte("receiving"), []byte("shipping"), 1))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err = f.svc.Fsck(ctx, nil)
+	if err != nil || rep.OK() || !strings.Contains(strings.Join(rep.Problems, "\n"), "no longer hashes to its leaf") {
+		t.Fatalf("fsck missed a tampered event: %+v %v", rep, err)
+	}
 	// Not EPCIS → invalid.
 	if _, err := f.svc.Capture(ctx, []byte(`{"hello":"world"}`), false); KindOf(err) != KindInvalid {
 		t.Fatalf("capture of a non-EPCIS document: %v", err)
 	}
+}
+
+// BenchmarkIngest measures batch verification and indexing (events/s).
+func BenchmarkIngest(b *testing.B) {
+	t := &testing.T{}
+	f := newFixture(t)
+	ctx := context.Background()
+	prev := ""
+	const per = 500
+	batches := make([]batch.Sealed, b.N)
+	for i := range batches {
+		batches[i] = f.sealed(t, uint64(i), prev, per, fmt.Sprintf("b%d-", i))
+		prev, _ = batches[i].Header.Hash()
+	}
+	b.ResetTimer()
+	for i := range batches {
+		if _, err := f.svc.IngestBatch(ctx, batches[i], SourceEdge); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*per)/b.Elapsed().Seconds(), "events/s")
 }
