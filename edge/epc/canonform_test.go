@@ -132,3 +132,26 @@ func BenchmarkCanonicalForm(b *testing.B) {
 		})
 	}
 }
+
+// TestIsGateKey: isGateKey is gateKeys.
+func TestIsGateKey(t *testing.T) {
+	for k := range gateKeys {
+		if !isGateKey(k) {
+			t.Errorf("isGateKey(%q) = false", k)
+		}
+	}
+	n := 0
+	for _, k := range []string{"01", "gtin", "8006", "itip", "8010", "cpid", "414", "gln", "417", "party", "8017", "gsrnp", "8018", "gsrn",
+		"255", "gcn", "00", "sscc", "253", "gdti", "401", "ginc", "402", "gsin", "8003", "grai", "8004", "giai",
+		"", "0", "1", "21", "10", "22", "ser", "lot", "cpv", "235", "254", "8011", "8019", "GTIN", "01 ", "0100", "gtins"} {
+		if isGateKey(k) != gateKeys[k] {
+			t.Errorf("isGateKey(%q) = %v, gateKeys says %v", k, isGateKey(k), gateKeys[k])
+		}
+		if gateKeys[k] {
+			n++
+		}
+	}
+	if n != len(gateKeys) {
+		t.Errorf("gateKeys has %d keys, the list %d", len(gateKeys), n)
+	}
+}

@@ -720,15 +720,26 @@ func cbvGateASCII(s string) bool {
 		if s[j] == '?' || s[j] == '#' {
 			return false
 		}
-		if s[j] == '/' && keyThenDigitsASCII(s, j, gateKeys) {
+		if s[j] == '/' && keyThenDigitsASCII(s, j) {
 			return true
 		}
 	}
 	return false
 }
 
-// keyThenDigitsASCII is keyThenDigits for an ASCII string.
-func keyThenDigitsASCII(s string, j int, keys map[string]bool) bool {
+// isGateKey is gateKeys[seg], without hashing.
+func isGateKey(seg string) bool {
+	switch seg {
+	case "01", "gtin", "8006", "itip", "8010", "cpid", "414", "gln", "417", "party", "8017", "gsrnp", "8018", "gsrn",
+		"255", "gcn", "00", "sscc", "253", "gdti", "401", "ginc", "402", "gsin", "8003", "grai", "8004", "giai":
+		return true
+	}
+	return false
+}
+
+// keyThenDigitsASCII is keyThenDigits(u, j, gateKeys) for an ASCII
+// string.
+func keyThenDigitsASCII(s string, j int) bool {
 	if j >= len(s) || s[j] != '/' {
 		return false
 	}
@@ -739,7 +750,7 @@ func keyThenDigitsASCII(s string, j int, keys map[string]bool) bool {
 	if e >= len(s) || e-j-1 > 5 {
 		return false
 	}
-	if !keys[s[j+1:e]] {
+	if !isGateKey(s[j+1 : e]) {
 		return false
 	}
 	d := e + 1

@@ -30,6 +30,9 @@ func appendCanonValue(dst []byte, s string) []byte {
 	if strings.Contains(s, "urn:epcglobal:cbv:") {
 		s = webVocabulary(s)
 	}
+	if isPyReprFloat(s) {
+		return append(dst, s...) // pyNumeric(s) is s
+	}
 	if f, ok := pyParseFloat(s); ok && !math.IsNaN(f) && !math.IsInf(f, 0) {
 		// pyNumeric's output is a number, which toDigitalLink leaves as
 		// it is (it converts only urn:epc: and http(s): values).
@@ -178,6 +181,58 @@ func pyParseFloat(s string) (float64, bool) {
 	return f, true
 }
 
+// isPyReprFloat reports whether s is a decimal number with a fraction
+// that Python's repr prints unchanged: repr(float(s)) == s, so
+// pyNumeric(s) == pyFloatRepr(float(s)) == s. That holds for
+// -?(0|[1-9][0-9]*)\.[0-9]*[1-9] with at most 15 significant digits (no
+// two such decimals name the same float64, so s is the shortest decimal
+// that round-trips, and its value is not an integer) and with the decimal
+// point where repr puts it: at most 15 integer digits, and at most three
+// zeros after "0." (repr(0.00001) is "1e-05"). encoding/json writes most
+// float64 values of sensors so.
+func isPyReprFloat(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	sig := 0
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && s[i] >= '1' && s[i] <= '9':
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			sig++
+		}
+	default:
+		return false
+	}
+	if i >= len(s) || s[i] != '.' {
+		return false
+	}
+	i++
+	frac := s[i:]
+	if frac == "" || frac[len(frac)-1] == '0' {
+		return false
+	}
+	for j := 0; j < len(frac); j++ {
+		if frac[j] < '0' || frac[j] > '9' {
+			return false
+		}
+	}
+	if sig == 0 {
+		z := 0
+		for frac[z] == '0' {
+			z++
+		}
+		if z > 3 {
+			return false
+		}
+		return len(frac)-z <= 15
+	}
+	return sig+len(frac) <= 15
+}
+
 // pyIntOfFloat prints the exact integer value of an integral float64, as
 // Python's str(int(f)) does ("1e20" → "100000000000000000000").
 func pyIntOfFloat(f float64) string {
@@ -288,6 +343,11 @@ func canonTime(s string) string {
 func appendCanonTime(dst []byte, s string) []byte {
 	civil, off, _, ok := parseTimestampParts(s)
 	if !ok {
+		return append(dst, s...)
+	}
+	if off == 0 && len(s) == len("2006-01-02T15:04:05.000Z") && s[10] == 'T' && s[19] == '.' && s[23] == 'Z' {
+		// Already UTC with exactly three fractional digits (as NewObjectEvent
+		// writes times): nothing to round, and the digits come out as read.
 		return append(dst, s...)
 	}
 	// The instant civil time s names: its wall clock minus its offset.

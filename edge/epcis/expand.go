@@ -124,6 +124,7 @@ func (a activeCtx) expandIRI(v string, vocab bool) string {
 // vocabSet collects the expanded CBV/GS1 vocabulary IRIs of a JSON value.
 type vocabSet struct {
 	iris  []string
+	tails []string // what follows the last "-" or "/" of each IRI
 	depth int
 	links *[]scopeLink // arena for scope links; nil: allocate each
 }
@@ -152,6 +153,7 @@ func (s *vocabSet) add(iri string) {
 				}
 			}
 			s.iris = append(s.iris, iri)
+			s.tails = append(s.tails, iri[strings.LastIndexAny(iri, "-/")+1:])
 			return
 		}
 	}
@@ -249,11 +251,31 @@ func (s *vocabSet) walkValue(v any, a activeCtx, typ string) {
 	}
 }
 
+func hasDelimiter(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] == '-' || v[i] == '/' {
+			return true
+		}
+	}
+	return false
+}
+
 // replacement returns the vocabulary IRI a bare value stands for: the one
 // IRI of the set ending in "-v" or "/v", if exactly one does.
 func (s *vocabSet) replacement(v string) (string, bool) {
 	found := ""
 	n := 0
+	if !hasDelimiter(v) {
+		// An IRI ends in "-v" or "/v" exactly when v is what follows its
+		// last "-" or "/" (every vocabulary IRI has a "/").
+		for i, t := range s.tails {
+			if t == v {
+				found = s.iris[i]
+				n++
+			}
+		}
+		return found, n == 1
+	}
 	for _, iri := range s.iris {
 		if len(iri) > len(v) && strings.HasSuffix(iri, v) {
 			if c := iri[len(iri)-len(v)-1]; c == '-' || c == '/' {

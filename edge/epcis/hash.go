@@ -139,7 +139,7 @@ func (sc *hashScratch) render(ev map[string]any, ctx Context, vocab *vocabSet, i
 	}
 	if vocab == nil {
 		vocab = &sc.vocab
-		vocab.iris = vocab.iris[:0]
+		vocab.iris, vocab.tails = vocab.iris[:0], vocab.tails[:0]
 		vocab.depth = 0
 		vocab.links = &sc.links
 		vocab.walkObject(ev, pfx.active, true)
@@ -269,13 +269,15 @@ func (h *hasher) value(s string) string {
 
 // key renders a member name: a declared "prefix:" becomes "{iri}".
 func (h *hasher) key(k string) string {
-	if p, rest, ok := strings.Cut(k, ":"); ok && !strings.HasPrefix(p, "@") {
-		if iri, ok := h.ns[p]; ok {
-			if h.sc != nil {
-				return h.sc.expandedKey(h.pfx, k, iri, rest)
-			}
-			return "{" + iri + "}" + rest
-		}
+	i := strings.IndexByte(k, ':')
+	if i < 0 || k[0] == '@' {
+		return k
+	}
+	if h.sc != nil && h.pfx != nil {
+		return h.sc.expandedKey(h.pfx, h.ns, k, i)
+	}
+	if iri, ok := h.ns[k[:i]]; ok {
+		return "{" + iri + "}" + k[i+1:]
 	}
 	return k
 }
@@ -382,7 +384,7 @@ func (h *hasher) convObject(m map[string]any, depth int, ignore []string, entry,
 		sc.members = append(sc.members, member{k, v})
 	}
 	members := sc.members[kbase:]
-	slices.SortFunc(members, func(a, b member) int { return strings.Compare(a.k, b.k) })
+	sortMembers(members)
 	if entry {
 		entryMemberOrder(members)
 	}
@@ -447,6 +449,19 @@ func (h *hasher) convObject(m map[string]any, depth int, ignore []string, entry,
 	return n, nil
 }
 
+// sortMembers sorts members by name (byte order).
+func sortMembers(ms []member) {
+	if len(ms) > 16 {
+		slices.SortFunc(ms, func(a, b member) int { return strings.Compare(a.k, b.k) })
+		return
+	}
+	for i := 1; i < len(ms); i++ {
+		for j := i; j > 0 && ms[j].k < ms[j-1].k; j-- {
+			ms[j], ms[j-1] = ms[j-1], ms[j]
+		}
+	}
+}
+
 // entryMemberOrder orders the members of a bizTransactionList,
 // sourceList or destinationList entry as GS1 writes them: "type" first,
 // then the identifier, then the rest in byte order. Members of other
@@ -478,6 +493,9 @@ func pyNumberText(n json.Number) string {
 		}
 		return s
 	}
+	if isPyReprFloat(s) {
+		return s // pyFloatRepr(float(s)) is s
+	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil && !math.IsInf(f, 0) {
 		return s
@@ -488,11 +506,48 @@ func pyNumberText(n json.Number) string {
 // correct reshapes the tree the way the reference maps JSON onto the XML
 // data model (its correctStructure): "xList" members become an "xList"
 // node of "x" children, childEPCs become epc children, and quantity
-// elements get the XML element names. The result is a new tree; n is not
-// changed.
+// elements get the XML element names.
+//
+// The reference builds a new tree; correct changes the nodes in place,
+// which comes to the same: no node is reachable from two places, and the
+// nodes it leaves behind (list members and the kids of
+// bizTransactionList, sourceList and destinationList entries, which stay
+// as they were converted) are not changed.
 func (sc *hashScratch) correct(n *node) *node {
 	kids := n.kids
-	// "xList" members, grouped by name in order of first appearance.
+	lists, epcs := false, false
+	for _, k := range kids {
+		if !k.pair {
+			lists = lists || strings.HasSuffix(k.name, "List")
+			epcs = epcs || k.name == "childEPCs"
+		}
+	}
+	out := kids
+	if lists || epcs {
+		out = sc.regroup(kids)
+	}
+	for _, k := range out {
+		switch {
+		case k.pair:
+		case k.name == "sourceList" || k.name == "destinationList" || k.name == "bizTransactionList":
+		default:
+			sc.correct(k) // in place
+		}
+	}
+	switch name := n.name; {
+	case name == "inputEPC" || name == "outputEPC":
+		n.name = "epc"
+	case name == "inputQuantity" || name == "outputQuantity" || name == "childQuantity" || (name == "quantity" && len(out) > 0):
+		n.name = "quantityElement"
+	}
+	n.kids = out
+	return n
+}
+
+// regroup returns kids with "xList" members grouped into list nodes
+// (after the other members, in order of first appearance) and childEPCs
+// members into one childEPCs node of epc nodes (last).
+func (sc *hashScratch) regroup(kids []*node) []*node {
 	rbase := len(sc.stack)
 	lbase := len(sc.lists)
 	for _, k := range kids {
@@ -534,51 +589,31 @@ func (sc *hashScratch) correct(n *node) *node {
 		}
 		sc.dropLists(lbase)
 	}
-	// childEPCs members become one childEPCs node of epc nodes, last.
 	nEPC := 0
 	for _, k := range sc.stack[rbase:] {
 		if k.name == "childEPCs" && !k.pair {
 			nEPC++
 		}
 	}
-	var out []*node
 	if nEPC == 0 {
-		out = sc.pop(rbase)
-	} else {
-		ce := sc.newNode()
-		ce.name = "childEPCs"
-		ce.kids = sc.reserve(nEPC)
-		out = sc.reserve(len(sc.stack) - rbase - nEPC + 1)
-		for _, k := range sc.stack[rbase:] {
-			if k.name == "childEPCs" && !k.pair {
-				e := sc.newNode()
-				e.name, e.text = "epc", k.text
-				ce.kids = append(ce.kids, e)
-				continue
-			}
-			out = append(out, k)
+		return sc.pop(rbase)
+	}
+	ce := sc.newNode()
+	ce.name = "childEPCs"
+	ce.kids = sc.reserve(nEPC)
+	out := sc.reserve(len(sc.stack) - rbase - nEPC + 1)
+	for _, k := range sc.stack[rbase:] {
+		if k.name == "childEPCs" && !k.pair {
+			e := sc.newNode()
+			e.name, e.text = "epc", k.text
+			ce.kids = append(ce.kids, e)
+			continue
 		}
-		out = append(out, ce)
-		sc.stack = sc.stack[:rbase]
+		out = append(out, k)
 	}
-	for i, k := range out {
-		switch {
-		case k.pair:
-		case k.name == "sourceList" || k.name == "destinationList" || k.name == "bizTransactionList":
-		default:
-			out[i] = sc.correct(k)
-		}
-	}
-	name := n.name
-	switch {
-	case name == "inputEPC" || name == "outputEPC":
-		name = "epc"
-	case name == "inputQuantity" || name == "outputQuantity" || name == "childQuantity" || (name == "quantity" && len(out) > 0):
-		name = "quantityElement"
-	}
-	r := sc.newNode()
-	r.name, r.text, r.kids, r.pair = name, n.text, out, n.pair
-	return r
+	clear(sc.stack[rbase:])
+	sc.stack = sc.stack[:rbase]
+	return append(out, ce)
 }
 
 // propOrder is the reference's canonical property order (PROP_ORDER).
@@ -592,31 +627,41 @@ type propOrder struct {
 // (no name appears twice in a level: TestPropOrderNamesUnique).
 type orderList struct {
 	entries []propOrder
-	pos     map[string]int
+	// slots is an open-addressing table of entry positions + 1 (0: free),
+	// indexed by orderSlot of the name.
+	slots [64]uint8
 }
 
 func order(entries ...propOrder) *orderList {
-	l := &orderList{entries: entries, pos: map[string]int{}}
+	l := &orderList{entries: entries}
+	if len(entries) > 32 {
+		panic("epcis: order level too long")
+	}
 	for i, e := range entries {
 		if !e.none {
-			l.pos[e.name] = i
+			h := orderSlot(e.name)
+			for l.slots[h] != 0 {
+				h = (h + 1) % uint(len(l.slots))
+			}
+			l.slots[h] = uint8(i + 1)
 		}
 	}
 	return l
 }
 
+func orderSlot(name string) uint {
+	if name == "" {
+		return 0
+	}
+	return (uint(len(name))*7 + uint(name[0])*3 + uint(name[len(name)-1])) % 64
+}
+
 // position returns the position of the entry naming name, or -1.
 func (l *orderList) position(name string) int {
-	if len(l.entries) <= 4 {
-		for i := range l.entries {
-			if e := &l.entries[i]; !e.none && e.name == name {
-				return i
-			}
+	for h := orderSlot(name); l.slots[h] != 0; h = (h + 1) % uint(len(l.slots)) {
+		if i := int(l.slots[h]) - 1; l.entries[i].name == name {
+			return i
 		}
-		return -1
-	}
-	if i, ok := l.pos[name]; ok {
-		return i
 	}
 	return -1
 }
@@ -691,6 +736,13 @@ func (sc *hashScratch) ordered(list *[]*node, order *orderList) {
 			sc.ranked = append(sc.ranked, ranked{i, c})
 		}
 	}
+	if len(sc.ranked) == base {
+		// Nothing to render in order, nothing to remove.
+		if len(exts) > 0 {
+			sc.generic(exts)
+		}
+		return
+	}
 	named := sc.ranked[base:]
 	// Insertion sort by position: short, and often in order already.
 	for i := 1; i < len(named); i++ {
@@ -698,7 +750,7 @@ func (sc *hashScratch) ordered(list *[]*node, order *orderList) {
 			named[j], named[j-1] = named[j-1], named[j]
 		}
 	}
-	removed := 0
+	removed := 0 // children named by the order that have none of their own
 	for i := 0; i < len(named); {
 		pos := named[i].pos
 		sub := order.entries[pos].sub
@@ -716,21 +768,40 @@ func (sc *hashScratch) ordered(list *[]*node, order *orderList) {
 		}
 		sc.sortSpans(start, sbase)
 	}
-	clear(named)
-	sc.ranked = sc.ranked[:base]
 	if removed > 0 {
 		// A child an order entry named goes once it has no children left.
+		// (named is in order of position now, kids as they were: mark.)
+		for i := range named {
+			if len(named[i].c.kids) == 0 {
+				named[i].pos = -1
+			}
+		}
 		kept := sc.reserve(len(kids) - removed)
 		for _, c := range kids {
-			if c.pair || len(c.kids) > 0 || order.position(c.name) < 0 {
+			if !sc.removedIn(named, c) {
 				kept = append(kept, c)
 			}
 		}
 		*list = kept
 	}
+	clear(named)
+	sc.ranked = sc.ranked[:base]
 	if len(exts) > 0 {
 		sc.generic(exts)
 	}
+}
+
+// removedIn reports whether c is marked removed (pos -1) in named.
+func (sc *hashScratch) removedIn(named []ranked, c *node) bool {
+	if c.pair || len(c.kids) > 0 {
+		return false
+	}
+	for _, r := range named {
+		if r.c == c {
+			return r.pos < 0
+		}
+	}
+	return false
 }
 
 // child renders one child named by an order entry: name, "=" and its
@@ -747,7 +818,7 @@ func (sc *hashScratch) child(c *node, sub *orderList) {
 		if isTimeName(c.name) {
 			sc.buf = appendCanonTime(sc.buf, t)
 		} else {
-			sc.buf = appendCanonValue(sc.buf, t)
+			sc.buf = sc.appendCanonValue(sc.buf, t)
 		}
 		if len(sc.buf) == ts+1 {
 			sc.buf = sc.buf[:ts]
@@ -776,11 +847,15 @@ func isTimeName(name string) bool {
 	return containsFoldASCII(name, "time") && !containsFoldASCII(name, "offset")
 }
 
-// containsFoldASCII reports whether s contains sub (lower-case ASCII)
-// ignoring ASCII case.
+// containsFoldASCII reports whether s contains sub (lower-case ASCII
+// letters) ignoring ASCII case.
 func containsFoldASCII(s, sub string) bool {
+	first := sub[0]
 	for i := 0; i+len(sub) <= len(s); i++ {
-		j := 0
+		if s[i]|0x20 != first {
+			continue
+		}
+		j := 1
 		for ; j < len(sub); j++ {
 			c := s[i+j]
 			if 'A' <= c && c <= 'Z' {
@@ -852,7 +927,7 @@ func (sc *hashScratch) generic(children []*node) {
 			sc.buf = append(sc.buf, c.name...)
 			if text := pyStrip(c.text); text != "" {
 				sc.buf = append(sc.buf, '=')
-				sc.buf = appendCanonValue(sc.buf, text)
+				sc.buf = sc.appendCanonValue(sc.buf, text)
 			}
 			sc.generic(c.kids)
 		}

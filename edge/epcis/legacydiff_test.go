@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 )
@@ -114,6 +116,7 @@ var wildStrings = []string{
 	"", " ", "  padded  ", "\u2003em-space\u2003", "\x1ctab\x1f", "\u0085nel", "a:b", "ex:thing", "tg:x", "ex:", ":x", "@id",
 	"{brace}", "x{y}z", "urn:epcglobal:cbv:bizstep:receiving", "urn:epcglobal:cbv:disp:in_transit urn:epcglobal:cbv:er:x",
 	"urn:epcglobal:cbv:btt:po", "urn:epcglobal:cbv:sdt:location", "pre urn:epcglobal:cbv:bizstep:x post",
+	"https://x.example/urn:epcglobal:cbv:bizstep:receiving", "urn:epc:id:urn:epcglobal:cbv:disp:x.y", "http:urn:epcglobal:cbv:er:z",
 	"0", "-0", "+0", "00042", "42.50", "-1.5e3", "1e400", "-1e400", "1e-400", "1_000", "1__0", "_1", "1_", ".5", "5.", ".", "e5",
 	"1e", "1e+", "nan", "NaN", "-inf", "+Infinity", "infinity", "infinit", " 7 ", "\t8\n", "٣", "1.0000000000000002", "123456789012345678901234567890",
 	"0.1", "1e16", "1e15", "1.5e-5", "0.0001", "0.00001", "9007199254740993", "4.35", "2.675",
@@ -382,41 +385,83 @@ func FuzzHashMatchesLegacy(f *testing.F) {
 	})
 }
 
+// edgeForm returns e as the edge hashes it: standalone, after a JSON
+// round trip.
+func edgeForm(tb testing.TB, e Event) Event {
+	raw, err := json.Marshal(e.Standalone(Context{"tg": Namespace}))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var st Event
+	if err := dec.Decode(&st); err != nil {
+		tb.Fatal(err)
+	}
+	return st
+}
+
 // BenchmarkHashEdge measures the hash of the events the edge makes, in the
-// form the edge hashes them (standalone, after a JSON round trip).
+// form the edge hashes them (standalone, after a JSON round trip): a
+// sensor reading and an RFID read with tracegate extensions, the RFID read
+// also with a new EPC in every event, and the same events with the
+// implementation the hash had before (legacy-*).
 func BenchmarkHashEdge(b *testing.B) {
-	for i, name := range []string{"sensor", "rfid"} {
-		ev := edgeLikeEvents()[i].Standalone(Context{"tg": Namespace})
-		raw, _ := json.Marshal(ev)
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber()
-		var st Event
-		if err := dec.Decode(&st); err != nil {
-			b.Fatal(err)
-		}
-		b.Run(name, func(b *testing.B) {
+	sensor, rfid := edgeForm(b, edgeLikeEvents()[0]), edgeForm(b, edgeLikeEvents()[1])
+	var reads []Event
+	for i := range 4096 {
+		e := Event(maps.Clone(rfid))
+		e["epcList"] = []any{fmt.Sprintf("urn:epc:id:sgtin:4012345.011111.%d", 100000+i)}
+		reads = append(reads, e)
+	}
+	for _, c := range []struct {
+		name string
+		hash func(Event, Context) ([32]byte, error)
+	}{{"", Hash}, {"legacy-", func(e Event, ctx Context) ([32]byte, error) { return legacy_Hash(e, legacy_Context(ctx)) }}} {
+		b.Run(c.name+"sensor", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := Hash(st, nil); err != nil {
+				if _, err := c.hash(sensor, nil); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
-		b.Run(name+"-standalone", func(b *testing.B) {
+		b.Run(c.name+"rfid", func(b *testing.B) {
 			b.ReportAllocs()
-			ev := edgeLikeEvents()[i]
 			for b.Loop() {
-				_ = ev.Standalone(Context{"tg": Namespace})
+				if _, err := c.hash(rfid, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(c.name+"rfid-new-epc", func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				if _, err := c.hash(reads[i%len(reads)], nil); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}
-	b.Run("legacy-sensor", func(b *testing.B) {
-		ev := edgeLikeEvents()[0].Standalone(Context{"tg": Namespace})
+}
+
+// BenchmarkNewObjectEvent measures building the edge's sensor event.
+func BenchmarkNewObjectEvent(b *testing.B) {
+	t0 := time.Date(2024, 1, 2, 3, 4, 5, 600_000_000, time.UTC)
+	f := ObjectEventFields{Action: "OBSERVE", Time: t0, BizStep: "sensor_reporting", ReadPoint: "urn:epc:id:sgln:4012345.00005.0",
+		Sensor: &SensorElement{Time: t0, DeviceID: "urn:epc:id:giai:4000001.111",
+			Reports: []SensorReport{{Type: "gs1:Temperature", Value: 4.2, UOM: "CEL"}, {Type: "gs1:RelativeHumidity", Value: 55, UOM: "A93"}}},
+		Extensions: map[string]any{"tg:sensor": "site-1/s1", "tg:battery": 97.0, "tg:timeSource": "edge"}}
+	b.Run("new", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := legacy_Hash(ev, nil); err != nil {
-				b.Fatal(err)
-			}
+			NewObjectEvent(f)
+		}
+	})
+	b.Run("legacy", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			legacy_NewObjectEvent(f)
 		}
 	})
 }
@@ -497,5 +542,54 @@ func TestJSONFloat(t *testing.T) {
 		if (err == nil) != ok || (ok && string(n) != string(b)) {
 			t.Fatalf("jsonFloat(%v) = %q, %v; json.Marshal %q, %v", f, n, ok, b, err)
 		}
+	}
+}
+
+// TestHashConcurrent hashes events with different prefixes from many
+// goroutines at once (pooled scratch memory, shared caches) and compares
+// with the hashes computed one at a time.
+func TestHashConcurrent(t *testing.T) {
+	r := rand.New(rand.NewSource(11))
+	type job struct {
+		e    Event
+		ctx  Context
+		want [32]byte
+		err  string
+	}
+	var jobs []job
+	for i := 0; i < 400; i++ {
+		e := wildEvent(r)
+		ctx := wildContexts[r.Intn(len(wildContexts))]
+		if r.Intn(3) == 0 {
+			ctx = Context{"ex": fmt.Sprintf("https://ns%d.example/", r.Intn(20)), "tg": Namespace}
+		}
+		h, err := legacy_Hash(e, legacy_Context(ctx))
+		jobs = append(jobs, job{e, ctx, h, errText(err)})
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for round := 0; round < 3; round++ {
+				for i := range jobs {
+					j := &jobs[(i*7+g*13+round)%len(jobs)]
+					h, err := Hash(j.e, j.ctx)
+					if h != j.want || (err == nil) != (j.err == "<nil>") {
+						select {
+						case errs <- fmt.Sprintf("event %d: %x, %v; want %x, %s", i, h, err, j.want, j.err):
+						default:
+						}
+						return
+					}
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/tracegate/tracegate/edge/epc"
 )
 
 // This file holds the working memory of the event hash. A hash builds a
@@ -36,6 +39,8 @@ type hashScratch struct {
 
 	keyFor   *ctxEntry         // the prefixes keyCache was made with
 	keyCache map[string]string // "p:name" -> "{iri}name"
+
+	canonCache map[string]string // identifier -> its canonical form
 }
 
 type span struct{ start, end int }
@@ -51,7 +56,7 @@ type listEntry struct {
 }
 
 var scratchPool = sync.Pool{New: func() any {
-	return &hashScratch{merged: Context{}, keyCache: map[string]string{}}
+	return &hashScratch{merged: Context{}, keyCache: map[string]string{}, canonCache: map[string]string{}}
 }}
 
 func getScratch() *hashScratch { return scratchPool.Get().(*hashScratch) }
@@ -71,8 +76,8 @@ func putScratch(sc *hashScratch) {
 	if cap(sc.buf) > keep || cap(sc.tmp) > keep || cap(sc.spans) > keep/16 || cap(sc.links) > keep/32 {
 		sc.buf, sc.tmp, sc.spans, sc.links = nil, nil, nil, nil
 	}
-	if cap(sc.vocab.iris) > keep/16 {
-		sc.vocab.iris = nil
+	if cap(sc.vocab.iris) > keep/16 || cap(sc.vocab.tails) > keep/16 {
+		sc.vocab.iris, sc.vocab.tails = nil, nil
 	}
 	if len(sc.merged) > 64 {
 		sc.merged = Context{}
@@ -100,7 +105,8 @@ func (sc *hashScratch) reset() {
 	sc.spans = sc.spans[:0]
 	sc.buf = sc.buf[:0]
 	clear(sc.vocab.iris[:cap(sc.vocab.iris)])
-	sc.vocab = vocabSet{iris: sc.vocab.iris[:0]}
+	clear(sc.vocab.tails[:cap(sc.vocab.tails)])
+	sc.vocab = vocabSet{iris: sc.vocab.iris[:0], tails: sc.vocab.tails[:0]}
 	clear(sc.merged)
 }
 
@@ -198,13 +204,12 @@ func (sc *hashScratch) sortSpans(start, sbase int) {
 	}
 }
 
-// expandedKey is "{" + iri + "}" + rest for the member name k = p:rest,
-// remembered per scratch for the prefixes pfx (the same few extension
-// members recur in every event).
-func (sc *hashScratch) expandedKey(pfx *ctxEntry, k, iri, rest string) string {
-	if pfx == nil {
-		return "{" + iri + "}" + rest
-	}
+// expandedKey is the member name k (with a ':' at i, not starting with
+// '@') as the hash writes it: "{" + iri + "}" + the rest when the prefix
+// k[:i] is bound to iri in ns, k itself otherwise. It is remembered per
+// scratch for the prefixes pfx (ns): the same few extension members recur
+// in every event.
+func (sc *hashScratch) expandedKey(pfx *ctxEntry, ns Context, k string, i int) string {
 	if sc.keyFor != pfx {
 		clear(sc.keyCache)
 		sc.keyFor = pfx
@@ -212,11 +217,36 @@ func (sc *hashScratch) expandedKey(pfx *ctxEntry, k, iri, rest string) string {
 	if s, ok := sc.keyCache[k]; ok {
 		return s
 	}
-	s := "{" + iri + "}" + rest
+	s := k
+	if iri, ok := ns[k[:i]]; ok {
+		s = "{" + iri + "}" + k[i+1:]
+	}
 	if len(sc.keyCache) < 256 && len(k) <= 256 {
-		sc.keyCache[k] = s
+		sc.keyCache[strings.Clone(k)] = s
 	}
 	return s
+}
+
+// appendCanonValue is appendCanonValue, remembering the canonical form of
+// identifiers (EPC URIs, Digital Links and other http(s) IRIs): the
+// locations, devices and vocabulary IRIs of a source recur in every event.
+func (sc *hashScratch) appendCanonValue(dst []byte, s string) []byte {
+	if len(s) > 128 || !(strings.HasPrefix(s, "urn:epc:") || strings.HasPrefix(s, "http")) ||
+		strings.Contains(s, "urn:epcglobal:cbv:") {
+		return appendCanonValue(dst, s)
+	}
+	// Such values hold no CBV URN and are not numbers: appendCanonValue
+	// would append toDigitalLink(s).
+	if c, ok := sc.canonCache[s]; ok {
+		return append(dst, c...)
+	}
+	start := len(dst)
+	dst = epc.AppendCanonicalForm(dst, s)
+	if len(sc.canonCache) >= 512 {
+		clear(sc.canonCache)
+	}
+	sc.canonCache[strings.Clone(s)] = string(dst[start:])
+	return dst
 }
 
 // ---- prefixes ----
