@@ -6,7 +6,8 @@
 // readers report (DecodeHex); the device simulator, which encodes them
 // (EncodeHex96, EncodeHex, TagURI); the CBV 2.0 event hash, which
 // canonicalises identifiers exactly as GS1's reference implementation does
-// (ToDigitalLink); and the portal's GS1 Digital Link resolver
+// (ToDigitalLink, and CanonicalForm/AppendCanonicalForm for its value
+// alone); and the portal's GS1 Digital Link resolver
 // (ParseDigitalLink).
 //
 // Binary encodings covered: SGTIN-96, SGTIN-198, SSCC-96, SGLN-96,

@@ -13,5 +13,12 @@
 // event, or at JSON member order a decoded map no longer has, are
 // documented on PreHash.
 //
+// The hash is on the edge's hot path, so its implementation is tuned (see
+// scratch.go: pooled arenas, one output buffer, cached contexts; it does
+// not allocate for a typical event). The straightforward implementation it
+// replaced is kept in legacyhash_test.go, and legacydiff_test.go compares
+// the two byte for byte over GS1's examples, tracegate's events and random
+// and fuzzed input: keep those tests passing when changing the hash.
+//
 // Files in standard/ are GS1's schema and context, embedded unchanged.
 package epcis
