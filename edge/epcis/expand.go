@@ -252,12 +252,7 @@ func (s *vocabSet) walkValue(v any, a activeCtx, typ string) {
 }
 
 func hasDelimiter(v string) bool {
-	for i := 0; i < len(v); i++ {
-		if v[i] == '-' || v[i] == '/' {
-			return true
-		}
-	}
-	return false
+	return strings.IndexByte(v, '/') >= 0 || strings.IndexByte(v, '-') >= 0
 }
 
 // replacement returns the vocabulary IRI a bare value stands for: the one

@@ -214,6 +214,9 @@ type node struct {
 	text string
 	kids []*node
 	pair bool
+	// gone marks a child ordered rendered that had no children of its
+	// own left: it is not passed on to the generic tail.
+	gone bool
 }
 
 // compareNodes orders triples as Python orders tuples.
@@ -763,22 +766,18 @@ func (sc *hashScratch) ordered(list *[]*node, order *orderList) {
 				sc.spans = append(sc.spans, span{cs, len(sc.buf)})
 			}
 			if len(c.kids) == 0 {
+				// A child an order entry named goes once it has no
+				// children left.
+				c.gone = true
 				removed++
 			}
 		}
 		sc.sortSpans(start, sbase)
 	}
 	if removed > 0 {
-		// A child an order entry named goes once it has no children left.
-		// (named is in order of position now, kids as they were: mark.)
-		for i := range named {
-			if len(named[i].c.kids) == 0 {
-				named[i].pos = -1
-			}
-		}
 		kept := sc.reserve(len(kids) - removed)
 		for _, c := range kids {
-			if !sc.removedIn(named, c) {
+			if !c.gone {
 				kept = append(kept, c)
 			}
 		}
@@ -789,19 +788,6 @@ func (sc *hashScratch) ordered(list *[]*node, order *orderList) {
 	if len(exts) > 0 {
 		sc.generic(exts)
 	}
-}
-
-// removedIn reports whether c is marked removed (pos -1) in named.
-func (sc *hashScratch) removedIn(named []ranked, c *node) bool {
-	if c.pair || len(c.kids) > 0 {
-		return false
-	}
-	for _, r := range named {
-		if r.c == c {
-			return r.pos < 0
-		}
-	}
-	return false
 }
 
 // child renders one child named by an order entry: name, "=" and its
