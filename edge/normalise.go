@@ -12,8 +12,15 @@ import (
 )
 
 // edgeContext is the @context of events the edge makes: the standard
-// context plus tracegate's extension namespace.
-var edgeContext = epcis.Context{"tg": epcis.Namespace}
+// context plus tracegate's extension namespace. The events carry it
+// themselves (withContext), so they need no Standalone pass.
+var edgeContext epcis.Context
+
+// withContext gives an edge-made event its own @context.
+func withContext(ev epcis.Event) epcis.Event {
+	ev["@context"] = []any{epcis.StandardContextIRI, map[string]any{"tg": epcis.Namespace}}
+	return ev
+}
 
 // readTemplate is what a smoothing window needs to build its event.
 type readTemplate struct {
@@ -140,7 +147,7 @@ func windowEvent(w *journal.Window) epcis.Event {
 	if w.Last.After(w.First) {
 		ext["tg:lastSeen"] = w.Last.UTC().Format("2006-01-02T15:04:05.000Z")
 	}
-	return epcis.NewObjectEvent(epcis.ObjectEventFields{
+	return withContext(epcis.NewObjectEvent(epcis.ObjectEventFields{
 		Action:      "OBSERVE",
 		EPCs:        []string{t.EPC},
 		Time:        w.First,
@@ -149,7 +156,7 @@ func windowEvent(w *journal.Window) epcis.Event {
 		ReadPoint:   t.ReadPoint,
 		BizLocation: t.BizLocation,
 		Extensions:  ext,
-	})
+	}))
 }
 
 // closeDueWindows closes the windows whose first read arrived at least one
@@ -236,7 +243,7 @@ func (a *Agent) sensorEvent(t decode.Topic, s decode.Sample) (ev epcis.Event, ct
 	if !s.DeviceClock {
 		ext["tg:timeSource"] = "edge"
 	}
-	ev = epcis.NewObjectEvent(epcis.ObjectEventFields{
+	ev = withContext(epcis.NewObjectEvent(epcis.ObjectEventFields{
 		Action:      "OBSERVE",
 		EPCs:        sc.EPCs,
 		Time:        s.Time,
@@ -245,6 +252,6 @@ func (a *Agent) sensorEvent(t decode.Topic, s decode.Sample) (ev epcis.Event, ct
 		BizLocation: sc.BizLocation,
 		Sensor:      &epcis.SensorElement{Time: s.Time, DeviceID: sc.DeviceID, Reports: reports},
 		Extensions:  ext,
-	})
+	}))
 	return ev, edgeContext, unmapped, nil
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tracegate/tracegate/edge/decode"
 	"github.com/tracegate/tracegate/edge/epcis"
@@ -20,7 +21,7 @@ import (
 )
 
 // processChunk is how many inbox messages one journal step takes.
-const processChunk = 256
+const processChunk = 512
 
 // runProcessor turns inbox messages into events, one atomic journal step
 // per chunk, and closes RFID smoothing windows when they are due.
@@ -368,19 +369,33 @@ func (a *Agent) appendPrepared(tx *journal.Tx, st *stepStats, kind string, p Pre
 // that is stored, sealed and proven: eventID set to the hash, its own
 // @context so anyone can re-hash it alone.
 func Finalise(ev epcis.Event, ctx epcis.Context) (hash [32]byte, eventID string, js []byte, t time.Time, err error) {
-	// Hash exactly what is stored: round-trip through JSON so Go values
-	// (ints, float64s, slices) take the form any reader of the event sees.
-	sa := ev.Standalone(ctx)
+	// Hash exactly what is stored. An event already in decoded-JSON form
+	// (what NewObjectEvent and ParseDocument give) hashes the same after a
+	// JSON round trip; anything else (Go ints, float64s, slices) is
+	// round-tripped first so the hash sees what any reader will see.
+	var sa epcis.Event
+	if _, own := ev["@context"]; own && ctx == nil {
+		// Already standalone (the edge's own events carry their context).
+		sa = make(epcis.Event, len(ev))
+		for k, v := range ev {
+			sa[k] = v
+		}
+	} else {
+		sa = ev.Standalone(ctx)
+	}
 	delete(sa, "eventID") // a client's own eventID is replaced by the hash
 	raw, err := json.Marshal(sa)
 	if err != nil {
 		return hash, "", nil, t, fmt.Errorf("encode event: %w", err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var st epcis.Event
-	if err := dec.Decode(&st); err != nil {
-		return hash, "", nil, t, fmt.Errorf("decode event: %w", err)
+	st := epcis.Event(sa)
+	if !decodedForm(map[string]any(sa), 0) {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		st = nil
+		if err := dec.Decode(&st); err != nil {
+			return hash, "", nil, t, fmt.Errorf("decode event: %w", err)
+		}
 	}
 	t, err = st.Time()
 	if err != nil {
@@ -401,6 +416,36 @@ func Finalise(ev epcis.Event, ctx epcis.Context) (hash [32]byte, eventID string,
 	}
 	js = append(js, raw[1:]...)
 	return hash, eventID, js, t, nil
+}
+
+// decodedForm reports whether v is what encoding/json (with UseNumber)
+// decodes: maps, slices of any, valid UTF-8 strings, json.Numbers, bools
+// and nil.
+func decodedForm(v any, depth int) bool {
+	if depth > 64 {
+		return false
+	}
+	switch x := v.(type) {
+	case nil, bool, json.Number:
+		return true
+	case string:
+		return utf8.ValidString(x)
+	case map[string]any:
+		for k, e := range x {
+			if !utf8.ValidString(k) || !decodedForm(e, depth+1) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		for _, e := range x {
+			if !decodedForm(e, depth+1) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // Prepared is an event ready to be stored: hashed, with its eventID set and

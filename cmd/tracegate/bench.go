@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -12,6 +14,7 @@ import (
 func newBenchCmd() *cobra.Command {
 	o := load.DefaultOptions
 	var asJSON bool
+	var cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure the edge path through Mosquitto against a bare paho subscriber, publish→anchored latency, disk per reading and proof verification",
@@ -27,6 +30,17 @@ measures, in one run, each figure next to its baseline:
      multiple of one bare Ed25519 verification.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			start := time.Now()
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
 			r, err := load.Run(cmd.Context(), o, cmd.ErrOrStderr())
 			if err != nil {
 				return err
@@ -68,5 +82,7 @@ proof verification, %d proofs
 	cmd.Flags().IntVar(&o.Proofs, "proofs", o.Proofs, "proofs to verify")
 	cmd.Flags().StringVar(&o.Dir, "dir", "", "working directory (default: a temporary one, removed after)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
+	cmd.Flags().BoolVar(&o.OnlyEdge, "only-edge", false, "measure only the edge path (steps 1 and 2)")
 	return cmd
 }

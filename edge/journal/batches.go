@@ -150,10 +150,18 @@ func (j *Journal) Seal(edge string, key ed25519.PrivateKey, maxCount int) (*Batc
 	if err != nil {
 		return nil, fmt.Errorf("seal batch: %w", err)
 	}
+	if out != nil {
+		if err := j.db.Sync(); err != nil {
+			return nil, fmt.Errorf("seal batch %d: sync: %w", out.Header.Seq, err)
+		}
+		j.durableNext.Store(out.Header.Seq + 1)
+	}
 	return out, nil
 }
 
 // OldestUnacked returns the lowest-sequence batch not yet acknowledged.
+// A batch whose seal is not yet known to be on disk is not offered: it must
+// never leave the edge and then be sealed differently after a crash.
 func (j *Journal) OldestUnacked() (Batch, bool, error) {
 	var b Batch
 	var ok bool
@@ -167,6 +175,9 @@ func (j *Journal) OldestUnacked() (Batch, bool, error) {
 		ok = true
 		return it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &b) })
 	})
+	if ok && b.Header.Seq >= j.durableNext.Load() {
+		return Batch{}, false, err
+	}
 	return b, ok, err
 }
 

@@ -90,7 +90,7 @@ acl_file %s
 persistence true
 persistence_location %s/
 autosave_interval 1
-autosave_on_changes true
+autosave_on_changes false
 max_queued_messages 1000000
 max_queued_bytes 0
 max_inflight_messages 1000

@@ -40,6 +40,7 @@ type Options struct {
 	LatencyFor  time.Duration // duration of the latency run
 	Proofs      int           // proofs to time
 	Dir         string        // working directory (a temporary one when empty)
+	OnlyEdge    bool          // stop after the edge-path measurements
 }
 
 // DefaultOptions are the sizes `tracegate bench` uses.
@@ -112,6 +113,9 @@ func Run(ctx context.Context, o Options, out io.Writer) (Report, error) {
 	r.EdgeRS, r.FullRS, r.EdgeBytes = edgeRS, fullRS, edgeBytes
 	r.EdgeRatio, r.FullRatio = r.EdgeRS/r.BaselineRS, r.FullRS/r.BaselineRS
 	step("    edge %.0f readings/s (%.2f × baseline); with the gateway indexing everything %.0f/s (%.2f ×)", r.EdgeRS, r.EdgeRatio, r.FullRS, r.FullRatio)
+	if o.OnlyEdge {
+		return r, nil
+	}
 
 	step("3/4 latency through the embedded topology: %d readings/s for %s …", o.LatencyRate, o.LatencyFor)
 	emb, err := latencyRun(ctx, o, filepath.Join(dir, "embedded"), &r)
