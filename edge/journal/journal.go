@@ -72,8 +72,8 @@ type Journal struct {
 	inCursor atomic.Uint64 // inbox entries below it are consumed
 
 	durableNext atomic.Uint64 // batches below this sequence are synced
-	evSeq    atomic.Uint64 // next event sequence
-	dlSeq    atomic.Uint64 // next dead-letter sequence
+	evSeq       atomic.Uint64 // next event sequence
+	dlSeq       atomic.Uint64 // next dead-letter sequence
 
 	// evMu orders event sequence allocation with commits: a sealed cursor
 	// must never pass an event sequence whose transaction has not committed.
