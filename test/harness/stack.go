@@ -39,7 +39,8 @@ type Gateway struct {
 	URL    string
 	Reg    *prometheus.Registry
 
-	cancel context.CancelFunc
+	borrowed bool // the ledger belongs to the caller
+	cancel   context.CancelFunc
 	done   chan error
 }
 
@@ -53,26 +54,46 @@ func FreeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-// StartGateway opens the embedded ledger with the demo consortium, seeds it
-// (orgs, products, lots, the capture device) and serves the gateway's web
-// API on a free port.
-func StartGateway(ctx context.Context, dir string, log *slog.Logger) (*Gateway, error) {
+// Option changes what the harness starts.
+type Option func(*options)
+
+type options struct {
+	ledger ledger.Ledger
+}
+
+// WithLedger runs the gateway on l (for example a Fabric network's) instead
+// of a fresh embedded ledger; the caller keeps ownership of l.
+func WithLedger(l ledger.Ledger) Option { return func(o *options) { o.ledger = l } }
+
+// StartGateway opens the embedded ledger with the demo consortium (or uses
+// the ledger given WithLedger), seeds it (orgs, products, lots, the
+// capture device) and serves the gateway's web API on a free port.
+func StartGateway(ctx context.Context, dir string, log *slog.Logger, opts ...Option) (*Gateway, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(discard{}, nil))
 	}
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
 	g := &Gateway{Dir: dir, Reg: prometheus.NewRegistry(), done: make(chan error, 1)}
-	lcfg := backend.Config{Kind: ledger.KindEmbedded, Orgs: demo.OrgIDs()}
-	if err := lcfg.Validate(dir); err != nil {
-		return nil, err
+	if o.ledger != nil {
+		g.Ledger, g.borrowed = o.ledger, true
+	} else {
+		lcfg := backend.Config{Kind: ledger.KindEmbedded, Orgs: demo.OrgIDs()}
+		if err := lcfg.Validate(dir); err != nil {
+			return nil, err
+		}
+		led, err := backend.Open(lcfg, log)
+		if err != nil {
+			return nil, err
+		}
+		g.Ledger = led
 	}
-	led, err := backend.Open(lcfg, log)
-	if err != nil {
-		return nil, err
-	}
-	g.Ledger = led
+	led := g.Ledger
 	addr, err := FreeAddr()
 	if err != nil {
-		led.Close()
+		g.closeStores()
 		return nil, err
 	}
 	g.Addr, g.URL = addr, "http://"+addr
@@ -80,7 +101,7 @@ func StartGateway(ctx context.Context, dir string, log *slog.Logger) (*Gateway, 
 		DataDir: filepath.Join(dir, "gateway"), Reader: ledger.Identity{Org: GatewayOrg, User: ledger.AdminUser}, PublicURL: g.URL,
 	}, led, gateway.WithLogger(log), gateway.WithRegistry(g.Reg))
 	if err != nil {
-		led.Close()
+		g.closeStores()
 		return nil, err
 	}
 	g.Svc = svc
@@ -122,7 +143,7 @@ func (g *Gateway) closeStores() {
 	if g.Svc != nil {
 		g.Svc.Close()
 	}
-	if g.Ledger != nil {
+	if g.Ledger != nil && !g.borrowed {
 		g.Ledger.Close()
 	}
 }
@@ -205,11 +226,11 @@ type Embedded struct {
 
 // StartEmbedded starts the embedded topology with the given device
 // accounts (see DeviceAccount).
-func StartEmbedded(ctx context.Context, dir string, accounts []broker.Account, log *slog.Logger) (*Embedded, error) {
+func StartEmbedded(ctx context.Context, dir string, accounts []broker.Account, log *slog.Logger, opts ...Option) (*Embedded, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(discard{}, nil))
 	}
-	g, err := StartGateway(ctx, dir, log)
+	g, err := StartGateway(ctx, dir, log, opts...)
 	if err != nil {
 		return nil, err
 	}
