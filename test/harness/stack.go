@@ -41,7 +41,7 @@ type Gateway struct {
 
 	borrowed bool // the ledger belongs to the caller
 	cancel   context.CancelFunc
-	done   chan error
+	done     chan error
 }
 
 // FreeAddr returns a free 127.0.0.1 TCP address.
