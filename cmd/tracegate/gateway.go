@@ -32,6 +32,10 @@ type gatewayFile struct {
 		Password string `yaml:"password"`
 	} `yaml:"admin"`
 	CookieSecure bool `yaml:"cookieSecure"`
+	// CaptureTokens, when set, are the bearer tokens POST /epcis/capture
+	// and POST /epcis/events accept (a signed-in session with its CSRF
+	// token works too); empty leaves capture open.
+	CaptureTokens []string `yaml:"captureTokens"`
 }
 
 func loadGatewayFile(path string) (gatewayFile, error) {
@@ -91,7 +95,7 @@ func newGatewayCmd() *cobra.Command {
 				return err
 			}
 			defer svc.Close()
-			app, err := web.New(svc, web.Config{PublicURL: f.PublicURL, Registry: reg, CookieSecure: f.CookieSecure})
+			app, err := web.New(svc, web.Config{PublicURL: f.PublicURL, Registry: reg, CookieSecure: f.CookieSecure, CaptureTokens: f.CaptureTokens})
 			if err != nil {
 				return err
 			}
