@@ -2,12 +2,18 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime/pprof"
 	"time"
 
 	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
 
+	"github.com/tracegate/tracegate/gateway/demo"
+	"github.com/tracegate/tracegate/ledger"
+	"github.com/tracegate/tracegate/ledger/backend"
 	"github.com/tracegate/tracegate/test/load"
 )
 
@@ -84,5 +90,99 @@ proof verification, %d proofs
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	cmd.Flags().BoolVar(&o.OnlyEdge, "only-edge", false, "measure only the edge path (steps 1 and 2)")
+	cmd.AddCommand(newBenchAnchorsCmd())
 	return cmd
+}
+
+// newBenchAnchorsCmd measures anchoring on the embedded ledger and, with
+// --fabric-config, on a Fabric network.
+func newBenchAnchorsCmd() *cobra.Command {
+	o := load.AnchorOptions{Edges: 8, Batches: 40, Org: demo.Warehouse}
+	var fabricConfig, dir string
+	cmd := &cobra.Command{
+		Use:   "anchors [--fabric-config FILE]",
+		Short: "Measure anchoring latency (p50/p99) and batches per second on the embedded ledger and on Fabric",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			out := cmd.ErrOrStderr()
+			if dir == "" {
+				d, err := os.MkdirTemp("", "tracegate-bench-anchors-")
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(d)
+				dir = d
+			}
+			lcfg := backend.Config{Kind: ledger.KindEmbedded, Orgs: demo.OrgIDs()}
+			if err := lcfg.Validate(dir); err != nil {
+				return err
+			}
+			var reports []load.AnchorReport
+			run := func(lc backend.Config) error {
+				l, err := backend.Open(lc, slog.Default())
+				if err != nil {
+					return err
+				}
+				defer l.Close()
+				if _, err := (ledger.Client{L: l}).RegisterOrg(ctx, ledger.Identity{Org: o.Org, User: ledger.AdminUser}, orgByID(o.Org)); err != nil {
+					return fmt.Errorf("register %s: %w", o.Org, err)
+				}
+				fmt.Fprintf(out, "bench: anchoring on the %s ledger: %d edges × %d batches …\n", l.Info().Kind, o.Edges, o.Batches)
+				r, err := load.Anchors(ctx, l, o, out)
+				if err != nil {
+					return err
+				}
+				reports = append(reports, r)
+				return nil
+			}
+			if err := run(lcfg); err != nil {
+				return err
+			}
+			if fabricConfig != "" {
+				fc, err := loadLedgerFile(fabricConfig)
+				if err != nil {
+					return err
+				}
+				if err := run(fc); err != nil {
+					return err
+				}
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "\nanchoring (submit → committed), %d edges × %d batches\n", o.Edges, o.Batches)
+			fmt.Fprintf(w, "  %-9s %10s %10s %10s %14s %16s\n", "ledger", "p50", "p99", "max", "batches/s", "one edge: p50")
+			for _, r := range reports {
+				fmt.Fprintf(w, "  %-9s %8.0f ms %8.0f ms %8.0f ms %14.1f %13.0f ms\n", r.Ledger, r.P50ms, r.P99ms, r.Maxms, r.PerSecond, r.SeqP50ms)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&o.Edges, "edges", o.Edges, "edges anchoring in parallel")
+	cmd.Flags().IntVar(&o.Batches, "batches", o.Batches, "batches per edge")
+	cmd.Flags().StringVar(&fabricConfig, "fabric-config", "", "also measure the Fabric network this gateway config (ledger: {kind: fabric, …}) describes")
+	cmd.Flags().StringVar(&dir, "dir", "", "working directory for the embedded ledger (default: temporary)")
+	return cmd
+}
+
+func orgByID(id string) ledger.Org {
+	for _, o := range demo.Orgs {
+		if o.ID == id {
+			return o
+		}
+	}
+	return ledger.Org{ID: id, Name: id, Kind: ledger.OrgWarehouse}
+}
+
+// loadLedgerFile reads the ledger section of a gateway config file.
+func loadLedgerFile(path string) (backend.Config, error) {
+	var f struct {
+		Ledger backend.Config `yaml:"ledger"`
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return f.Ledger, err
+	}
+	if err := yaml.Unmarshal(b, &f); err != nil {
+		return f.Ledger, fmt.Errorf("parse %s: %w", path, err)
+	}
+	return f.Ledger, f.Ledger.Validate(filepath.Dir(path))
 }
