@@ -72,7 +72,6 @@ func NewChaincode() (*contractapi.ContractChaincode, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build chaincode: %w", err)
 	}
-	cc.Info = metadata.InfoMetadata{Title: "tracegate", Version: "1.0.0"}
 	return cc, nil
 }
 
