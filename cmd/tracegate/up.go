@@ -31,11 +31,13 @@ import (
 
 // upOptions are the flags of tracegate up.
 type upOptions struct {
-	data    string
-	http    string
-	mqtt    string
-	devices bool
-	public  string
+	data         string
+	http         string
+	mqtt         string
+	devices      bool
+	public       string
+	ledger       string
+	fabricConfig string
 }
 
 func newUpCmd() *cobra.Command {
@@ -57,6 +59,8 @@ it stopped on later runs with the same --data. Credentials are written to
 	cmd.Flags().StringVar(&o.mqtt, "mqtt", "127.0.0.1:1883", "MQTT broker listen address")
 	cmd.Flags().BoolVar(&o.devices, "devices", true, "run the simulated demo devices")
 	cmd.Flags().StringVar(&o.public, "public-url", "", "public base URL of the portal (default http://<--http>)")
+	cmd.Flags().StringVar(&o.ledger, "ledger", ledger.KindEmbedded, "ledger backend: embedded, or fabric (with --fabric-config)")
+	cmd.Flags().StringVar(&o.fabricConfig, "fabric-config", "", "gateway config with the Fabric connection (tracegate fabric up writes <dir>/gateway-fabric.yaml)")
 	return cmd
 }
 
@@ -164,10 +168,28 @@ func runUp(ctx context.Context, o upOptions) error {
 	step := func(msg string, args ...any) { log.Info(msg, args...) }
 
 	// Ledger.
-	step("opening the embedded ledger", "dir", filepath.Join(o.data, "ledger"))
-	lcfg := backend.Config{Kind: ledger.KindEmbedded, Orgs: demo.OrgIDs()}
-	if err := lcfg.Validate(o.data); err != nil {
-		return err
+	var lcfg backend.Config
+	switch o.ledger {
+	case ledger.KindEmbedded:
+		step("opening the embedded ledger", "dir", filepath.Join(o.data, "ledger"))
+		lcfg = backend.Config{Kind: ledger.KindEmbedded, Orgs: demo.OrgIDs()}
+		if err := lcfg.Validate(o.data); err != nil {
+			return err
+		}
+	case ledger.KindFabric:
+		if o.fabricConfig == "" {
+			return fmt.Errorf("--ledger fabric needs --fabric-config FILE: start a network with `tracegate fabric up` and pass the gateway config it writes")
+		}
+		var err error
+		if lcfg, err = loadLedgerFile(o.fabricConfig); err != nil {
+			return err
+		}
+		if lcfg.Kind != ledger.KindFabric {
+			return fmt.Errorf("%s describes a %q ledger, not fabric", o.fabricConfig, lcfg.Kind)
+		}
+		step("connecting to Fabric", "channel", lcfg.Fabric.Channel, "chaincode", lcfg.Fabric.Chaincode, "peers", len(lcfg.Fabric.Peers))
+	default:
+		return fmt.Errorf("--ledger %q: want embedded or fabric", o.ledger)
 	}
 	led, err := backend.Open(lcfg, log)
 	if err != nil {
@@ -328,7 +350,7 @@ func printBanner(w *os.File, c Credentials, o upOptions) {
 		host = "127.0.0.1"
 	}
 	fmt.Fprintf(w, `
-tracegate is up (embedded broker, ledger, gateway, edge%s)
+tracegate is up (embedded broker, %s ledger, gateway, edge%s)
 
   Portal     %s
   Admin      user %q  password %q
@@ -342,7 +364,7 @@ Publish a reading and prove it:
   open %s/events   (or: tracegate verify --gateway %s <eventID>)
 
 Ctrl-C stops everything cleanly; run again with the same --data to carry on.
-`, map[bool]string{true: ", demo devices", false: ""}[o.devices],
+`, o.ledger, map[bool]string{true: ", demo devices", false: ""}[o.devices],
 		c.Portal, c.Admin.User, c.Admin.Password,
 		c.Device.ClientID, c.Device.Username, c.Device.Password, c.Device.Topic,
 		o.data, filepath.Join(o.data, credentialFile),

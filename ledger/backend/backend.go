@@ -1,5 +1,5 @@
 // Package backend opens a ledger backend from configuration: the embedded
-// ledger (the default) or, later, Hyperledger Fabric.
+// ledger (the default) or Hyperledger Fabric.
 package backend
 
 import (
@@ -11,6 +11,7 @@ import (
 
 	"github.com/tracegate/tracegate/ledger"
 	"github.com/tracegate/tracegate/ledger/embedded"
+	"github.com/tracegate/tracegate/ledger/fabric"
 )
 
 // Config selects and configures a ledger backend.
@@ -29,6 +30,8 @@ type Config struct {
 	// Collections are the private data collections (embedded: recorded at
 	// genesis).
 	Collections []embedded.Collection `yaml:"collections"`
+	// Fabric backend: the connection (tracegate fabric up prints one).
+	Fabric fabric.Config `yaml:"fabric"`
 }
 
 // Validate checks the configuration and fills defaults relative to dataDir.
@@ -50,8 +53,12 @@ func (c *Config) Validate(dataDir string) error {
 		if len(c.Sign) == 0 {
 			c.Sign = c.Orgs
 		}
+	case ledger.KindFabric:
+		if err := c.Fabric.Validate(); err != nil {
+			return fmt.Errorf("ledger.fabric: %w", err)
+		}
 	default:
-		return fmt.Errorf("ledger.kind %q is not supported (want %q)", c.Kind, ledger.KindEmbedded)
+		return fmt.Errorf("ledger.kind %q is not supported (want %q or %q)", c.Kind, ledger.KindEmbedded, ledger.KindFabric)
 	}
 	return nil
 }
@@ -83,6 +90,12 @@ func Open(c Config, log *slog.Logger) (ledger.Ledger, error) {
 		})
 		if err != nil {
 			return nil, fmt.Errorf("open embedded ledger: %w", err)
+		}
+		return l, nil
+	case ledger.KindFabric:
+		l, err := fabric.New(c.Fabric, fabric.WithLogger(log))
+		if err != nil {
+			return nil, fmt.Errorf("connect to Fabric: %w", err)
 		}
 		return l, nil
 	}
