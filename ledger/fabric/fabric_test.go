@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -76,13 +77,21 @@ The network needs four member orgs with an admin and three users each (orgs with
 clients use another org's peer), a private data collection of Manufacturer and Warehouse only, the
 tracegate chaincode installed as a service (package connection.json -> the chaincode address) with an
 endorsement policy the configured peers can satisfy, and channel capability V2_5 (private data purge).
-A recipe: copy /work/shared/fabric-net, make it 4 orgs (see ledger/fabric's commit message), run up.sh.
-(ledger/fabricnet will start such a network in-process.)`
+
+Recipe, until ledger/fabricnet starts one here: copy /work/shared/fabric-net to a scratch directory;
+crypto-config.yaml: peer orgs Manufacturer and Warehouse (Template Count 1) plus Regulator, Hospital and
+Outsider (Template Count 0), Users Count 3, EnableNodeOUs; configtx.yaml: the five orgs, anchor peers for the
+two with peers, Application LifecycleEndorsement and Endorsement AND('ManufacturerMSP.peer','WarehouseMSP.peer');
+collections.json: mfrWarehouse, OR('ManufacturerMSP.member','WarehouseMSP.member'), memberOnlyRead/Write;
+env.sh/start-peer.sh: the two peers' domains and MSP IDs; then CC_NAME=tracegate up.sh (it installs the
+ccaas package) and name $FABNET/cc/package_id and 127.0.0.1:$CCAAS_PORT under chaincode: above.`
 
 var (
 	netOnce sync.Once
 	netVal  *testNet
 	netErr  error
+	// netShown: the instructions are printed by the first failing test only.
+	netShown atomic.Bool
 )
 
 // testNetwork returns the Fabric network the tests run against, set up
@@ -93,7 +102,10 @@ func testNetwork(t *testing.T) *testNet {
 	t.Helper()
 	netOnce.Do(func() { netVal, netErr = networkFromFile(os.Getenv(ConfigEnv)) })
 	if netErr != nil {
-		t.Fatalf("%v", netErr)
+		if netShown.CompareAndSwap(false, true) {
+			t.Fatalf("%v", netErr)
+		}
+		t.Fatalf("%s (see the first failing test for how)", strings.SplitN(netErr.Error(), "\n", 2)[0])
 	}
 	return netVal
 }
