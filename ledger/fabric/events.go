@@ -103,6 +103,7 @@ func (l *Ledger) stream(ctx context.Context, r *resume, out chan<- ledger.Event)
 			failures = 0
 		}
 		l.log.Warn("chaincode event stream broke; resuming", "component", "ledger/fabric", "block", r.block, "err", err)
+		l.reader.peer.redial()
 		if !l.backoff(ctx, failures) {
 			return
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/hash"
 	"github.com/hyperledger/fabric-gateway/pkg/identity"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials"
 
 	"github.com/tracegate/tracegate/ledger"
@@ -72,6 +73,10 @@ type peerConn struct {
 	syncBadUntil atomic.Int64
 }
 
+// redial makes a connection in reconnect backoff dial again at once, so
+// that a retry reaches a peer that came back.
+func (pc *peerConn) redial() { pc.conn.ResetConnectBackoff() }
+
 // signer is one configured identity and its gateway.
 type signer struct {
 	id       Identity
@@ -113,7 +118,7 @@ func WithPeerSync(timeout time.Duration) Option {
 }
 
 // WithRetryBackoff sets the first and the longest pause between retries of
-// transient failures (default 100ms and 2s; each retry doubles it).
+// transient failures (default 200ms and 3s; each retry doubles it, with jitter).
 func WithRetryBackoff(first, max time.Duration) Option {
 	return func(l *Ledger) error {
 		if first <= 0 || max < first {
@@ -137,8 +142,8 @@ func WithReader(id ledger.Identity) Option {
 // Defaults of the options.
 const (
 	DefaultPeerSync   = 5 * time.Second
-	defaultBackoffMin = 100 * time.Millisecond
-	defaultBackoffMax = 2 * time.Second
+	defaultBackoffMin = 200 * time.Millisecond
+	defaultBackoffMax = 3 * time.Second
 	syncPenalty       = 30 * time.Second
 )
 
@@ -246,7 +251,14 @@ func dialPeer(p Peer) (*peerConn, error) {
 		return nil, fmt.Errorf("TLS CA %s holds no PEM certificate", p.TLSCACert)
 	}
 	tc := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool, ServerName: p.ServerName}
-	conn, err := grpc.NewClient(p.Endpoint, grpc.WithTransportCredentials(credentials.NewTLS(tc)))
+	// Redial a restarted peer soon: gRPC's default reconnect backoff (1s,
+	// growing to 2 minutes) would fail calls fast with the last dial error
+	// long after the peer is back, using up Submit's retries.
+	conn, err := grpc.NewClient(p.Endpoint, grpc.WithTransportCredentials(credentials.NewTLS(tc)),
+		grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 200 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 5 * time.Second},
+			MinConnectTimeout: 5 * time.Second,
+		}))
 	if err != nil {
 		return nil, fmt.Errorf("dial: %w", err)
 	}

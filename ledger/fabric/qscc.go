@@ -39,6 +39,7 @@ func (l *Ledger) qscc(ctx context.Context, fn string, args ...string) ([]byte, e
 		if !retry || attempt >= l.cfg.Retries {
 			return nil, mapped
 		}
+		l.reader.peer.redial()
 		if !l.backoff(ctx, attempt) {
 			return nil, ledger.Errorf(ledger.Unavailable, "qscc %s: %w (last error: %v)", fn, ctx.Err(), mapped)
 		}

@@ -120,6 +120,7 @@ func (l *Ledger) Submit(ctx context.Context, id ledger.Identity, fn string, args
 			return res, err
 		}
 		l.log.Warn("fabric submit failed, retrying", "component", "ledger/fabric", "fn", fn, "identity", id.String(), "tx", res.TxID, "attempt", attempt+1, "err", err)
+		s.peer.redial()
 		if !l.backoff(ctx, attempt) {
 			return res, ledger.Errorf(ledger.Unavailable, "submit %s: %w (last error: %v)", fn, ctx.Err(), err)
 		}
@@ -237,6 +238,7 @@ func (l *Ledger) Evaluate(ctx context.Context, id ledger.Identity, fn string, ar
 			return out, err
 		}
 		l.log.Warn("fabric evaluate failed, retrying", "component", "ledger/fabric", "fn", fn, "identity", id.String(), "attempt", attempt+1, "err", err)
+		s.peer.redial()
 		if !l.backoff(ctx, attempt) {
 			return nil, ledger.Errorf(ledger.Unavailable, "evaluate %s: %w (last error: %v)", fn, ctx.Err(), err)
 		}
