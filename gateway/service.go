@@ -6,6 +6,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -221,4 +222,20 @@ func (s *Service) Ready(ctx context.Context) (bool, []string) {
 		problems = append(problems, cs.Problems...)
 	}
 	return len(problems) == 0, problems
+}
+
+// EnsureCaptureDevice registers the capture sealer's key on the ledger for
+// the capture org (idempotent), acting as that org's user AnchorUser. A
+// gateway calls it at start so captured events can be anchored.
+func (s *Service) EnsureCaptureDevice(ctx context.Context) error {
+	id, key := s.CaptureDevice()
+	org := s.cfg.Capture.Org
+	_, err := s.led.RegisterDevice(ctx, ledger.Identity{Org: org, User: s.cfg.AnchorUser}, ledger.Device{
+		ID: id, Org: org, Kind: ledger.DeviceCapture, Description: "gateway capture sealer (POST /epcis/capture)",
+		PublicKey: base64.StdEncoding.EncodeToString(key),
+	})
+	if err != nil {
+		return fmt.Errorf("register the capture device %s for %s: %w", id, org, err)
+	}
+	return nil
 }

@@ -105,6 +105,11 @@ func newGatewayCmd() *cobra.Command {
 				}
 			}
 			capID, _ := svc.CaptureDevice()
+			if err := svc.EnsureCaptureDevice(cmd.Context()); err != nil {
+				// The gateway still serves and ingests; captured events wait
+				// (sealed, queued) until the device is registered.
+				log.Error("capture device not registered: captured events cannot be anchored until it is", "err", err)
+			}
 			log.Info("gateway starting", "listen", f.Listen, "ledger", led.Info().Kind, "captureDevice", capID)
 			g, ctx := errgroup.WithContext(cmd.Context())
 			g.Go(func() error { return svc.Run(ctx) })

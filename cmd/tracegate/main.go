@@ -60,7 +60,7 @@ func newRoot() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	root.PersistentFlags().StringVar(&logFormat, "log-format", "text", "log format: text or json")
-	root.AddCommand(newUpCmd(), newEdgeCmd(), newGatewayCmd(), newSimCmd(), newVerifyCmd(), newFsckCmd(), newBenchCmd(), newChaincodeCmd(), newFabricCmd())
+	root.AddCommand(newUpCmd(), newEdgeCmd(), newGatewayCmd(), newSimCmd(), newVerifyCmd(), newFsckCmd(), newBenchCmd(), newChaincodeCmd(), newFabricCmd(), newLedgerCmd())
 	return root
 }
 
