@@ -24,9 +24,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tracegate/tracegate/ledger"
-	"github.com/tracegate/tracegate/ledger/chaincode"
 	"github.com/tracegate/tracegate/ledger/fabric"
 	"github.com/tracegate/tracegate/ledger/fabricnet"
+	"github.com/tracegate/tracegate/ledger/fabricnet/fabricnettest"
 )
 
 // tracegateBinary builds the tracegate command, whose "chaincode" command
@@ -45,12 +45,6 @@ func tracegateBinary(t *testing.T) string {
 	}
 	t.Logf("built tracegate for the chaincode server (%.1fs)", time.Since(start).Seconds())
 	return out
-}
-
-// serveInProcess is Options.ServeChaincode serving the real contract from
-// the test process.
-func serveInProcess(ctx context.Context, ccid, address string) error {
-	return chaincode.Serve(ctx, chaincode.ServerConfig{CCID: ccid, Address: address, TLSDisabled: true})
 }
 
 // binDir finds or builds the Fabric binaries once per machine.
@@ -185,7 +179,7 @@ func TestNetwork(t *testing.T) {
 
 	// Up on the same directory restarts from the data: same heights, same
 	// state, this time with the chaincode served in this process.
-	opts.ChaincodeCommand, opts.ServeChaincode, opts.Progress = nil, serveInProcess, progress(t)
+	opts.ChaincodeCommand, opts.ServeChaincode, opts.Progress = nil, fabricnettest.ServeChaincode, progress(t)
 	start = time.Now()
 	n, err = fabricnet.Up(ctx, opts)
 	if err != nil {
@@ -406,18 +400,11 @@ func registerUsers(t *testing.T, cfg fabric.Config, org, prefix string, count in
 // TestThreeOrderers: a Raft cluster of three survives the loss of its
 // leader, and the restarted orderer rejoins.
 func TestThreeOrderers(t *testing.T) {
-	bin := binDir(t)
-	base, err := fabricnet.FreeBasePort()
-	must(t, err)
+	binDir(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	start := time.Now()
-	n, err := fabricnet.Up(ctx, fabricnet.Options{Dir: t.TempDir(), BinDir: bin, BasePort: base, Orderers: 3,
-		StopWithParent: true, ServeChaincode: serveInProcess, Progress: progress(t)})
-	if err != nil {
-		t.Fatalf("Up: %v", err)
-	}
-	t.Cleanup(func() { n.Down(context.Background(), fabricnet.Purge()) })
+	n := fabricnettest.Up(t, fabricnet.Options{Orderers: 3})
 	t.Logf("TIMING up with 3 orderers: %v", time.Since(start).Round(time.Millisecond))
 
 	leader := -1

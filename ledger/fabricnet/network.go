@@ -125,6 +125,9 @@ func (n *Network) create(ctx context.Context) error {
 		return err
 	}
 	for _, e := range stateEntries {
+		if e == ".lock" { // held by this Up
+			continue
+		}
 		if err := os.RemoveAll(l.path(e)); err != nil {
 			return err
 		}

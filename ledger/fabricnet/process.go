@@ -263,6 +263,9 @@ func runTool(ctx context.Context, dir string, env []string, argv ...string) ([]b
 	cmd.Dir, cmd.Env = dir, env
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
+	if err != nil && ctx.Err() != nil {
+		return out, fmt.Errorf("%s %s: %w", filepath.Base(argv[0]), argv[1], context.Cause(ctx))
+	}
 	if err != nil {
 		return out, fmt.Errorf("%s %s: %w\n%s", filepath.Base(argv[0]), strings.Join(argv[1:], " "), err, tail(string(out), 20))
 	}
