@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -609,7 +610,9 @@ func down(ctx context.Context, l layout, own map[string]*proc, opts []DownOption
 	defer unlock()
 	names := pidNames(l)
 	for name := range own {
-		names = append(names, name)
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
 	}
 	if err := stopProcs(ctx, l, names, own); err != nil {
 		return fmt.Errorf("stop fabric network in %s: %w", l.dir, err)
