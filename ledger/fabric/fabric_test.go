@@ -1,4 +1,4 @@
-package fabric
+package fabric_test
 
 import (
 	"context"
@@ -19,6 +19,9 @@ import (
 
 	"github.com/tracegate/tracegate/ledger"
 	"github.com/tracegate/tracegate/ledger/chaincode"
+	"github.com/tracegate/tracegate/ledger/fabric"
+	"github.com/tracegate/tracegate/ledger/fabricnet"
+	"github.com/tracegate/tracegate/ledger/fabricnet/fabricnettest"
 	"github.com/tracegate/tracegate/ledger/ledgertest"
 )
 
@@ -29,7 +32,7 @@ const ConfigEnv = "TRACEGATE_FABRIC_TEST_CONFIG"
 // testNetworkFile is the YAML (or JSON) file ConfigEnv names. Relative
 // paths in it are relative to the file.
 //
-//	fabric:            # a Config
+//	fabric:            # a fabric.Config
 //	  channel: …
 //	fixture:           # the ledgertest.Fixture
 //	  manufacturer: ManufacturerMSP
@@ -40,7 +43,7 @@ const ConfigEnv = "TRACEGATE_FABRIC_TEST_CONFIG"
 //	  id: tracegate_1.0:…     # the installed package ID
 //	  address: 127.0.0.1:9999 # the address in its connection.json
 type testNetworkFile struct {
-	Fabric  Config `yaml:"fabric"`
+	Fabric  fabric.Config `yaml:"fabric"`
 	Fixture struct {
 		Manufacturer string   `yaml:"manufacturer"`
 		Warehouse    string   `yaml:"warehouse"`
@@ -58,14 +61,20 @@ type testNetworkFile struct {
 
 // testNet is the network under test.
 type testNet struct {
-	cfg Config
+	cfg fabric.Config
 	fx  ledgertest.Fixture
-	// cc restarts or stops the in-process chaincode server; nil when the
-	// chaincode runs elsewhere.
-	cc *ccServer
+	// cc restarts or stops the chaincode server; nil when the chaincode
+	// runs elsewhere.
+	cc chaincodeServer
 }
 
-const instructions = `no Fabric network to test against: set ` + ConfigEnv + ` to a YAML file naming one.
+// chaincodeServer is a chaincode server a test can stop and start again.
+type chaincodeServer interface {
+	stop() error
+	start() error
+}
+
+const instructions = `to test against an existing Fabric network, set ` + ConfigEnv + ` to a YAML file naming one.
 The file holds the connection config, the conformance fixture and, optionally, the chaincode to serve in-process:
 
   fabric:    {channel: tracegate, chaincode: tracegate, peers: [...], identities: [...], collections: {mfrWarehouse: [ManufacturerMSP, WarehouseMSP]}}
@@ -78,13 +87,7 @@ clients use another org's peer), a private data collection of Manufacturer and W
 tracegate chaincode installed as a service (package connection.json -> the chaincode address) with an
 endorsement policy the configured peers can satisfy, and channel capability V2_5 (private data purge).
 
-Recipe, until ledger/fabricnet starts one here: copy /work/shared/fabric-net to a scratch directory;
-crypto-config.yaml: peer orgs Manufacturer and Warehouse (Template Count 1) plus Regulator, Hospital and
-Outsider (Template Count 0), Users Count 3, EnableNodeOUs; configtx.yaml: the five orgs, anchor peers for the
-two with peers, Application LifecycleEndorsement and Endorsement AND('ManufacturerMSP.peer','WarehouseMSP.peer');
-collections.json: mfrWarehouse, OR('ManufacturerMSP.member','WarehouseMSP.member'), memberOnlyRead/Write;
-env.sh/start-peer.sh: the two peers' domains and MSP IDs; then CC_NAME=tracegate up.sh (it installs the
-ccaas package) and name $FABNET/cc/package_id and 127.0.0.1:$CCAAS_PORT under chaincode: above.`
+Without ` + ConfigEnv + ` the tests start a local network themselves (ledger/fabricnet).`
 
 var (
 	netOnce sync.Once
@@ -95,20 +98,64 @@ var (
 )
 
 // testNetwork returns the Fabric network the tests run against, set up
-// once per test binary. It is the one place that knows where the network
-// comes from: today the file ConfigEnv names; ledger/fabricnet can start
-// one here instead. Without a network the test fails (never skips).
+// once per test binary: the network ConfigEnv's file names when it is set,
+// else a local network started here with ledger/fabricnet (binaries built
+// once per machine, a free port block, the chaincode served in this
+// process), stopped by TestMain. It never skips: a network that cannot be
+// had fails the test.
 func testNetwork(t *testing.T) *testNet {
 	t.Helper()
-	netOnce.Do(func() { netVal, netErr = networkFromFile(os.Getenv(ConfigEnv)) })
+	netOnce.Do(func() {
+		if path := os.Getenv(ConfigEnv); path != "" {
+			netVal, netErr = networkFromFile(path)
+			return
+		}
+		netVal, netErr = startLocalNetwork(t)
+	})
 	if netErr != nil {
 		if netShown.CompareAndSwap(false, true) {
 			t.Fatalf("%v", netErr)
 		}
-		t.Fatalf("%s (see the first failing test for how)", strings.SplitN(netErr.Error(), "\n", 2)[0])
+		t.Fatalf("%s (see the first failing test)", strings.SplitN(netErr.Error(), "\n", 2)[0])
 	}
 	return netVal
 }
+
+// localNet is the network startLocalNetwork started, for TestMain to stop.
+var localNet *fabricnet.Network
+
+func startLocalNetwork(t *testing.T) (*testNet, error) {
+	dir, err := os.MkdirTemp("", "tracegate-fabric-test-")
+	if err != nil {
+		return nil, err
+	}
+	base, err := fabricnet.FreeBasePort()
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute) // a cold binary build included
+	defer cancel()
+	n, err := fabricnet.Up(ctx, fabricnet.Options{
+		Dir: dir, BasePort: base, StopWithParent: true, ServeChaincode: fabricnettest.ServeChaincode,
+		Progress: func(msg string) { t.Logf("fabric [%5.1fs] %s", time.Since(start).Seconds(), msg) },
+	})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("start a local Fabric network: %w", err)
+	}
+	localNet = n
+	return &testNet{cfg: n.GatewayConfig(), fx: ledgertest.Fixture{
+		Manufacturer: fabricnet.Manufacturer, Warehouse: fabricnet.Warehouse, Regulator: fabricnet.Regulator, Hospital: fabricnet.Hospital,
+		Outsider: fabricnet.Insurer, Users: []string{"User1", "User2", "User3"}, Collection: fabricnet.DefaultCollections[0].Name,
+	}, cc: netChaincode{n}}, nil
+}
+
+// netChaincode stops and starts the local network's chaincode server.
+type netChaincode struct{ n *fabricnet.Network }
+
+func (c netChaincode) stop() error  { return c.n.StopChaincode(context.Background()) }
+func (c netChaincode) start() error { return c.n.StartChaincode(context.Background()) }
 
 func networkFromFile(path string) (*testNet, error) {
 	if path == "" {
@@ -195,17 +242,22 @@ func (s *ccServer) stop() error {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if netVal != nil && netVal.cc != nil {
+	if localNet != nil {
+		if err := localNet.Down(context.Background(), fabricnet.Purge()); err != nil {
+			fmt.Fprintln(os.Stderr, "fabric network down:", err)
+		}
+		os.RemoveAll(localNet.Dir())
+	} else if netVal != nil && netVal.cc != nil {
 		netVal.cc.stop()
 	}
 	os.Exit(code)
 }
 
 // open returns a Ledger on the test network, closed when the test ends.
-func (n *testNet) open(t *testing.T, cfg Config, opts ...Option) *Ledger {
+func (n *testNet) open(t *testing.T, cfg fabric.Config, opts ...fabric.Option) *fabric.Ledger {
 	t.Helper()
-	opts = append([]Option{WithLogger(slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})))}, opts...)
-	l, err := New(cfg, opts...)
+	opts = append([]fabric.Option{fabric.WithLogger(slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})))}, opts...)
+	l, err := fabric.New(cfg, opts...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -265,7 +317,7 @@ func TestContractRefusalNamesEndorsers(t *testing.T) {
 	if !errors.As(err, &le) || le.Code != ledger.Forbidden || le.Msg != fmt.Sprintf("register org %s: org %s may not act for org %s", n.fx.Manufacturer, n.fx.Warehouse, n.fx.Manufacturer) {
 		t.Fatalf("refusal: %v", err)
 	}
-	var ge *GatewayError
+	var ge *fabric.GatewayError
 	if !errors.As(err, &ge) || ge.Stage != "endorse" || len(ge.Peers) == 0 || ge.Peers[0].MSPID == "" || ge.Peers[0].Address == "" {
 		t.Fatalf("cause %#v", ge)
 	}
@@ -282,7 +334,7 @@ func TestChaincodeDownIsUnavailable(t *testing.T) {
 	}
 	cfg := n.cfg
 	cfg.Retries = 1
-	l := n.open(t, cfg, WithRetryBackoff(50*time.Millisecond, 100*time.Millisecond))
+	l := n.open(t, cfg, fabric.WithRetryBackoff(50*time.Millisecond, 100*time.Millisecond))
 	mfr := ledger.Identity{Org: n.fx.Manufacturer, User: ledger.AdminUser}
 	if _, err := l.Evaluate(ctxT(t), mfr, ledger.FnWhoami); err != nil {
 		t.Fatal(err)
@@ -297,7 +349,7 @@ func TestChaincodeDownIsUnavailable(t *testing.T) {
 		}
 	}()
 	_, err := l.Submit(ctxT(t), mfr, ledger.FnRegisterOrg, `{"id":"`+n.fx.Manufacturer+`","name":"Conformance Manufacturer","kind":"manufacturer","gln":"4012345000009","country":"DE"}`)
-	var ge *GatewayError
+	var ge *fabric.GatewayError
 	if ledger.CodeOf(err) != ledger.Unavailable || !errors.As(err, &ge) || len(ge.Peers) == 0 || !strings.Contains(err.Error(), n.fx.Manufacturer) {
 		t.Fatalf("chaincode down: %v", err)
 	}
@@ -402,7 +454,7 @@ func TestEventsSurviveABrokenStream(t *testing.T) {
 	}
 	px := newProxy(t, cfg.Peers[readerPeer].Endpoint)
 	cfg.Peers[readerPeer].Endpoint = px.addr()
-	reader := n.open(t, cfg, WithPeerSync(0), WithRetryBackoff(100*time.Millisecond, 500*time.Millisecond))
+	reader := n.open(t, cfg, fabric.WithPeerSync(0), fabric.WithRetryBackoff(100*time.Millisecond, 500*time.Millisecond))
 
 	op := ledger.Identity{Org: n.fx.Manufacturer, User: n.fx.Users[0]}
 	e := ledgertest.NewEdge(fmt.Sprintf("cut-%d", time.Now().UnixNano()))
