@@ -26,7 +26,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	stopFabric()
+	os.Exit(code)
 }
 
 func fetch(ctx context.Context, u string) ([]byte, error) {
@@ -125,7 +127,7 @@ func TestEndToEndEmbeddedBroker(t *testing.T) {
 	if !strings.Contains(string(metrics), `tracegate_broker_publish_total{result="acl_denied"} 1`) {
 		t.Errorf("broker did not count the ACL refusal:\n%s", grep(string(metrics), "tracegate_broker_publish_total"))
 	}
-	for _, m := range []string{`tracegate_edge_dead_letters_total{edge="edge-wh1",reason="bad_json"} 1`, `tracegate_edge_duplicates_total{edge="edge-wh1",kind="raw"} 1`} {
+	for _, m := range []string{`tracegate_edge_dead_letters_total{edge="` + st.Agent.ID() + `",reason="bad_json"} 1`, `tracegate_edge_duplicates_total{edge="` + st.Agent.ID() + `",kind="raw"} 1`} {
 		if !strings.Contains(string(metrics), m) {
 			t.Errorf("metric %s missing:\n%s", m, grep(string(metrics), "tracegate_edge_"))
 		}

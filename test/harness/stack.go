@@ -6,6 +6,8 @@ package harness
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -38,6 +40,9 @@ type Gateway struct {
 	Addr   string
 	URL    string
 	Reg    *prometheus.Registry
+
+	// Run is a random suffix that makes this run's device IDs unique.
+	Run string
 
 	borrowed bool // the ledger belongs to the caller
 	cancel   context.CancelFunc
@@ -97,8 +102,12 @@ func StartGateway(ctx context.Context, dir string, log *slog.Logger, opts ...Opt
 		return nil, err
 	}
 	g.Addr, g.URL = addr, "http://"+addr
+	// Device IDs are unique per run: a shared ledger (one Fabric network
+	// for a test package) keeps every device ever registered.
+	g.Run = runID()
 	svc, err := gateway.New(gateway.Config{
 		DataDir: filepath.Join(dir, "gateway"), Reader: ledger.Identity{Org: GatewayOrg, User: ledger.AdminUser}, PublicURL: g.URL,
+		Capture: gateway.CaptureConfig{Edge: "capture-" + g.Run},
 	}, led, gateway.WithLogger(log), gateway.WithRegistry(g.Reg))
 	if err != nil {
 		g.closeStores()
@@ -235,7 +244,7 @@ func StartEmbedded(ctx context.Context, dir string, accounts []broker.Account, l
 		return nil, err
 	}
 	e := &Embedded{Gateway: g, done: make(chan error, 2)}
-	a, err := edge.New(EdgeConfig("edge-wh1", filepath.Join(dir, "edge"), g.URL), edge.WithLogger(log), edge.WithRegistry(g.Reg))
+	a, err := edge.New(EdgeConfig("edge-wh1-"+g.Run, filepath.Join(dir, "edge"), g.URL), edge.WithLogger(log), edge.WithRegistry(g.Reg))
 	if err != nil {
 		g.Close()
 		return nil, err
@@ -308,3 +317,9 @@ func waitTCP(ctx context.Context, addr string) error {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+func runID() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
