@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,6 +16,7 @@ import (
 	"github.com/tracegate/tracegate/gateway/demo"
 	"github.com/tracegate/tracegate/ledger"
 	"github.com/tracegate/tracegate/ledger/backend"
+	"github.com/tracegate/tracegate/ledger/fabricnet"
 	"github.com/tracegate/tracegate/test/load"
 )
 
@@ -98,9 +101,9 @@ proof verification, %d proofs
 // --fabric-config, on a Fabric network.
 func newBenchAnchorsCmd() *cobra.Command {
 	o := load.AnchorOptions{Edges: 8, Batches: 40, Org: demo.Warehouse}
-	var fabricConfig, dir string
+	var fabricConfig, fabricDir, dir string
 	cmd := &cobra.Command{
-		Use:   "anchors [--fabric-config FILE]",
+		Use:   "anchors [--fabric-dir DIR | --fabric-config FILE]",
 		Short: "Measure anchoring latency (p50/p99) and batches per second on the embedded ledger and on Fabric",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -138,6 +141,9 @@ func newBenchAnchorsCmd() *cobra.Command {
 			if err := run(lcfg); err != nil {
 				return err
 			}
+			if fabricDir != "" && fabricConfig == "" {
+				fabricConfig = filepath.Join(fabricDir, "gateway-fabric.yaml")
+			}
 			if fabricConfig != "" {
 				fc, err := loadLedgerFile(fabricConfig)
 				if err != nil {
@@ -153,12 +159,30 @@ func newBenchAnchorsCmd() *cobra.Command {
 			for _, r := range reports {
 				fmt.Fprintf(w, "  %-9s %8.0f ms %8.0f ms %8.0f ms %14.1f %13.0f ms\n", r.Ledger, r.P50ms, r.P99ms, r.Maxms, r.PerSecond, r.SeqP50ms)
 			}
+			if fabricDir != "" {
+				st, err := fabricnet.Status(fabricDir)
+				if err != nil {
+					return err
+				}
+				var total int64
+				fmt.Fprintf(w, "\npeak memory of the Fabric processes (VmHWM)\n")
+				for _, nd := range st.Nodes {
+					if nd.PID == 0 {
+						continue
+					}
+					hwm := peakRSS(nd.PID)
+					total += hwm
+					fmt.Fprintf(w, "  %-28s %6.0f MB\n", nd.Name, float64(hwm)/(1<<20))
+				}
+				fmt.Fprintf(w, "  %-28s %6.0f MB\n", "total", float64(total)/(1<<20))
+			}
 			return nil
 		},
 	}
 	cmd.Flags().IntVar(&o.Edges, "edges", o.Edges, "edges anchoring in parallel")
 	cmd.Flags().IntVar(&o.Batches, "batches", o.Batches, "batches per edge")
 	cmd.Flags().StringVar(&fabricConfig, "fabric-config", "", "also measure the Fabric network this gateway config (ledger: {kind: fabric, …}) describes")
+	cmd.Flags().StringVar(&fabricDir, "fabric-dir", "", "also measure the network tracegate fabric up runs in DIR, and report its processes' peak memory")
 	cmd.Flags().StringVar(&dir, "dir", "", "working directory for the embedded ledger (default: temporary)")
 	return cmd
 }
@@ -185,4 +209,19 @@ func loadLedgerFile(path string) (backend.Config, error) {
 		return f.Ledger, fmt.Errorf("parse %s: %w", path, err)
 	}
 	return f.Ledger, f.Ledger.Validate(filepath.Dir(path))
+}
+
+// peakRSS reads a process's peak resident memory (VmHWM) in bytes.
+func peakRSS(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }
