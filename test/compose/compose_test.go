@@ -185,7 +185,7 @@ var mutations = []mutation{
 	{"gateway-config", "deploy/tracegate/gateway.yaml", "MeridianMSP/tlscacerts/tlsca.meridian", "MeridianMSP/tlscacerts/tlsca.meridien", "cryptogen does not make"},
 	{"gateway-config", "deploy/tracegate/gateway.yaml", "SafeCoverMSP/admin/keystore/priv_sk", "SafeCoverMSP/admin/priv_sk", "which cryptogen does not make"},
 	{"gateway-config", "docker-compose.yml", "      - {type: bind, source: ./deploy/crypto/peerOrganizations/regulator.tracegate.example/users/Admin@regulator.tracegate.example/msp, target: /etc/tracegate/fabric/RegulatorMSP/admin, read_only: true, bind: {create_host_path: false}}\n", "", "is not mounted into service gateway"},
-	{"gateway-config", "deploy/tracegate/gateway.yaml", "meridianNorthWarehouse: [MeridianMSP, NorthWarehouseMSP]", "meridianNorthWarehouse: [MeridianMSP]", "has members"},
+	{"gateway-config", "deploy/tracegate/gateway.yaml", "ManufacturerWarehouse: [MeridianMSP, NorthWarehouseMSP]", "ManufacturerWarehouse: [MeridianMSP]", "has members"},
 	{"gateway-config", "deploy/tracegate/gateway.yaml", "    channel: tracegate", "    channel: mychannel", "creates channel"},
 	{"gateway-config", "deploy/tracegate/gateway.yaml", "listen: 0.0.0.0:8080", "listen: 127.0.0.1:8080", "all interfaces"},
 	{"gateway-config", "deploy/tracegate/gateway.yaml", "  anchorMaxBackoff: 30s", "  anchorMaxBackof: 30s", "field anchorMaxBackof not found"},
