@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -194,7 +195,109 @@ func indexEvent(raw json.RawMessage, recordTime time.Time) (store.IndexedEvent, 
 	}
 	ie.BizLocation = ev.BizLocation()
 	ie.ReadPoint = ev.ReadPoint()
+	ie.Action = ev.Action()
+	ie.Disposition = ev.Disposition()
+	if ev.Type() == "AggregationEvent" {
+		if p, ok := ev["parentID"].(string); ok && p != "" {
+			a := &store.Aggregation{Action: ev.Action(), Parent: CanonicalID(p)}
+			if kids, ok := ev["childEPCs"].([]any); ok {
+				for _, k := range kids {
+					if ks, ok := k.(string); ok && ks != "" {
+						a.Children = append(a.Children, CanonicalID(ks))
+					}
+				}
+			}
+			ie.Aggregation = a
+		}
+	}
+	ie.Sensor = sensorValues(ev)
 	return ie, nil
+}
+
+// sensorValues extracts the temperature and humidity of a sensor event and
+// what the sensor watches: its business location (else its read point) and
+// the objects it is attached to (its epcList, e.g. a pallet or a truck).
+func sensorValues(ev epcis.Event) *store.SensorValues {
+	list, ok := ev["sensorElementList"].([]any)
+	if !ok || len(list) == 0 {
+		return nil
+	}
+	sv := &store.SensorValues{}
+	if s, ok := ev["tg:sensor"].(string); ok {
+		sv.Sensor = s
+	}
+	for _, el := range list {
+		m, ok := el.(map[string]any)
+		if !ok {
+			continue
+		}
+		if md, ok := m["sensorMetadata"].(map[string]any); ok && sv.Sensor == "" {
+			if d, ok := md["deviceID"].(string); ok {
+				sv.Sensor = d
+			}
+		}
+		reports, _ := m["sensorReport"].([]any)
+		for _, r := range reports {
+			rm, ok := r.(map[string]any)
+			if !ok {
+				continue
+			}
+			v, ok := jsonNumber(rm["value"])
+			if !ok {
+				continue
+			}
+			typ, _ := rm["type"].(string)
+			uom, _ := rm["uom"].(string)
+			switch strings.TrimPrefix(strings.TrimPrefix(typ, "gs1:"), "https://gs1.org/voc/") {
+			case "Temperature":
+				switch uom {
+				case "", "CEL":
+				case "FAH":
+					v = (v - 32) * 5 / 9
+				case "KEL":
+					v -= 273.15
+				default:
+					continue
+				}
+				if sv.TempC == nil {
+					sv.TempC = &v
+				}
+			case "RelativeHumidity":
+				if uom != "" && uom != "A93" && uom != "P1" {
+					continue
+				}
+				if sv.Humidity == nil {
+					sv.Humidity = &v
+				}
+			}
+		}
+	}
+	if sv.TempC == nil && sv.Humidity == nil {
+		return nil
+	}
+	if sv.Sensor == "" {
+		sv.Sensor = ev.ReadPoint()
+	}
+	if loc := ev.BizLocation(); loc != "" {
+		sv.Subjects = append(sv.Subjects, loc)
+	} else if rp := ev.ReadPoint(); rp != "" {
+		sv.Subjects = append(sv.Subjects, rp)
+	}
+	for _, e := range ev.EPCs() {
+		sv.Subjects = append(sv.Subjects, CanonicalID(e))
+	}
+	return sv
+}
+
+func jsonNumber(v any) (float64, bool) {
+	switch x := v.(type) {
+	case json.Number:
+		f, err := x.Float64()
+		return f, err == nil
+	case float64:
+		return x, true
+	}
+	return 0, false
 }
 
 // ilmdLot returns the lot an event's ILMD (instance/lot master data)

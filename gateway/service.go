@@ -111,6 +111,8 @@ type Service struct {
 
 	anMu     sync.Mutex
 	anStatus AnchorStatus
+
+	siteC siteCache
 }
 
 // Option configures a Service.

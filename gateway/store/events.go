@@ -26,6 +26,12 @@ type IndexedEvent struct {
 	Serials     map[string]LotRef
 	BizLocation string
 	ReadPoint   string
+	Action      string
+	Disposition string
+	// Aggregation is set for AggregationEvents with a parent.
+	Aggregation *Aggregation
+	// Sensor is set for events with sensor measurements.
+	Sensor *SensorValues
 }
 
 // OrderError says an edge sent a batch ahead of the one the gateway
@@ -209,7 +215,10 @@ func indexEvent(txn *badger.Txn, ev IndexedEvent) error {
 			return err
 		}
 	}
-	return nil
+	if err := indexSensor(txn, ev); err != nil {
+		return err
+	}
+	return updateCurrent(txn, ev)
 }
 
 // SerialsOfLot lists the serialised EPCs commissioned into a lot.

@@ -1,0 +1,343 @@
+package gateway
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/tracegate/tracegate/edge/epc"
+	"github.com/tracegate/tracegate/edge/epcis"
+	"github.com/tracegate/tracegate/gateway/store"
+)
+
+// Custody answers "where has it been and who held it" from the indexed
+// events: an object's own events and, while it sat in a container (a case,
+// a pallet, a truck), the container's events too: a pack inherits what its
+// pallet went through.
+
+// maxHistory bounds the events read for one object or container.
+const maxHistory = 20000
+
+// maxNesting bounds container nesting (pack → case → pallet → truck).
+const maxNesting = 4
+
+// historyEvent is one event in an object's history with what custody needs.
+type historyEvent struct {
+	Rec         store.EventRecord
+	Via         string // the container it reached the object through ("" = itself)
+	Action      string
+	BizLocation string
+	ReadPoint   string
+	Disposition string
+	Agg         *store.Aggregation
+	Unmapped    bool
+}
+
+func (h historyEvent) place() string {
+	if h.BizLocation != "" {
+		return h.BizLocation
+	}
+	return h.ReadPoint
+}
+
+// Containment is a span of time an object sat in a container.
+type Containment struct {
+	Parent string    `json:"parent"`
+	From   time.Time `json:"from"`
+	To     time.Time `json:"to,omitzero"` // zero: still inside
+}
+
+// history collects the events of the subject: scanned by sc (IdxEPC of an
+// object or IdxLot of a lot), with member telling which aggregation
+// children belong to the subject, plus the events of every container it
+// sat in during its stay there (nested up to maxNesting).
+func (s *Service) history(sc store.Scan, member func(string) bool) ([]historyEvent, []Containment, error) {
+	sc.Limit = maxHistory
+	recs, _, err := s.st.Walk(sc, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]historyEvent, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, toHistory(r, ""))
+	}
+	spans := containments(out, member)
+	var all []Containment
+	seen := map[string]bool{}
+	for _, e := range out {
+		seen[e.Rec.EventID] = true
+	}
+	var walk func(spans []Containment, depth int) error
+	walk = func(spans []Containment, depth int) error {
+		for _, c := range spans {
+			all = append(all, c)
+			if depth >= maxNesting {
+				continue
+			}
+			crecs, _, err := s.st.Walk(store.Scan{Index: store.IdxEPC, Value: c.Parent, From: c.From, To: endOr(c.To), Limit: maxHistory}, nil)
+			if err != nil {
+				return err
+			}
+			var sub []historyEvent
+			for _, r := range crecs {
+				h := toHistory(r, c.Parent)
+				// An empty DELETE by the container ends what it held.
+				if h.Agg != nil && h.Agg.Parent == c.Parent && h.Agg.Action == "DELETE" && len(h.Agg.Children) == 0 && r.EventTime.After(c.From) {
+					break
+				}
+				sub = append(sub, h)
+				if !seen[r.EventID] {
+					seen[r.EventID] = true
+					out = append(out, h)
+				}
+			}
+			// The container's own containers, while it held the subject.
+			inner := containments(sub, func(id string) bool { return id == c.Parent })
+			for i := range inner {
+				if inner[i].From.Before(c.From) {
+					inner[i].From = c.From
+				}
+				if !c.To.IsZero() && (inner[i].To.IsZero() || inner[i].To.After(c.To)) {
+					inner[i].To = c.To
+				}
+			}
+			if err := walk(inner, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := walk(spans, 1); err != nil {
+		return nil, nil, err
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Rec.EventTime.Before(out[j].Rec.EventTime) })
+	return out, all, nil
+}
+
+func endOr(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.Add(time.Nanosecond)
+}
+
+// containments derives the spans a subject sat in containers from its
+// aggregation events (sorted by time here).
+func containments(evs []historyEvent, member func(string) bool) []Containment {
+	sorted := append([]historyEvent(nil), evs...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Rec.EventTime.Before(sorted[j].Rec.EventTime) })
+	open := map[string]int{} // parent -> index in out
+	var out []Containment
+	for _, e := range sorted {
+		a := e.Agg
+		if a == nil || e.Via != "" || member(a.Parent) {
+			continue
+		}
+		mine := len(a.Children) == 0 && a.Action == "DELETE"
+		for _, c := range a.Children {
+			if member(c) {
+				mine = true
+				break
+			}
+		}
+		if !mine {
+			continue
+		}
+		t := e.Rec.EventTime
+		switch a.Action {
+		case "ADD", "OBSERVE":
+			// Entering one container leaves any other.
+			for p, i := range open {
+				if p != a.Parent {
+					out[i].To = t
+					delete(open, p)
+				}
+			}
+			if _, ok := open[a.Parent]; !ok {
+				open[a.Parent] = len(out)
+				out = append(out, Containment{Parent: a.Parent, From: t})
+			}
+		case "DELETE":
+			if i, ok := open[a.Parent]; ok {
+				out[i].To = t
+				delete(open, a.Parent)
+			}
+		}
+	}
+	return out
+}
+
+func toHistory(r store.EventRecord, via string) historyEvent {
+	h := historyEvent{Rec: r, Via: via}
+	ev, err := parseEvent(r.Event)
+	if err != nil {
+		return h
+	}
+	h.Action, h.BizLocation, h.ReadPoint, h.Disposition = ev.Action(), ev.BizLocation(), ev.ReadPoint(), ev.Disposition()
+	if u, ok := ev["tg:unmapped"].(bool); ok && u {
+		h.Unmapped = true
+	}
+	if ev.Type() == "AggregationEvent" {
+		if p, ok := ev["parentID"].(string); ok && p != "" {
+			a := &store.Aggregation{Action: ev.Action(), Parent: CanonicalID(p)}
+			if kids, ok := ev["childEPCs"].([]any); ok {
+				for _, k := range kids {
+					if ks, ok := k.(string); ok {
+						a.Children = append(a.Children, CanonicalID(ks))
+					}
+				}
+			}
+			h.Agg = a
+		}
+	}
+	return h
+}
+
+// CustodyStep is a stretch of an object's (or a lot's) life at one site,
+// or in transit between sites.
+type CustodyStep struct {
+	Site      string    `json:"site,omitempty"` // GLN
+	SiteName  string    `json:"siteName,omitempty"`
+	Org       string    `json:"org,omitempty"`
+	OrgName   string    `json:"orgName,omitempty"`
+	Places    []string  `json:"places,omitempty"` // locations seen at the site, in order
+	From      time.Time `json:"from"`
+	To        time.Time `json:"to"` // time of its last event
+	BizSteps  []string  `json:"bizSteps,omitempty"`
+	Events    int       `json:"events"`
+	EventIDs  []string  `json:"eventIDs,omitempty"` // the first few
+	Via       []string  `json:"via,omitempty"`      // containers it was observed through
+	InTransit bool      `json:"inTransit,omitempty"`
+	Unmapped  bool      `json:"unmapped,omitempty"` // seen by a device with no location mapping
+	Late      int       `json:"late,omitempty"`     // events recorded more than LateAfter after they happened
+}
+
+// LateAfter is how long after it happened an event counts as late.
+const LateAfter = time.Hour
+
+// siteOf returns the GLN of a location (an SGLN URI); other locations are
+// their own site.
+func siteOf(loc string) string {
+	if e, err := epc.ParseURI(loc); err == nil {
+		if g, err := e.GLN(); err == nil {
+			return g
+		}
+	}
+	return loc
+}
+
+// steps groups a history into custody steps: consecutive events at one
+// site are one step; a shipping event in transit opens a transit step that
+// lasts until the next event at a site.
+func (s *Service) steps(ctx context.Context, h []historyEvent) []CustodyStep {
+	sites := s.sites(ctx)
+	var out []CustodyStep
+	var cur *CustodyStep
+	for _, e := range h {
+		place := e.place()
+		site := ""
+		if place != "" && !e.Unmapped {
+			site = siteOf(place)
+		}
+		transit := e.Disposition == "in_transit" || e.Rec.BizStep == "departing"
+		if cur == nil || (site != "" && site != cur.Site) || (cur.InTransit && site != "") {
+			out = append(out, CustodyStep{Site: site, From: e.Rec.EventTime})
+			cur = &out[len(out)-1]
+			if si, ok := sites[site]; ok {
+				cur.SiteName, cur.Org, cur.OrgName = si.Name, si.Org, si.OrgName
+			}
+		}
+		cur.To = e.Rec.EventTime
+		cur.Events++
+		if len(cur.EventIDs) < 5 {
+			cur.EventIDs = append(cur.EventIDs, e.Rec.EventID)
+		}
+		if e.Unmapped {
+			cur.Unmapped = true
+		}
+		if e.Rec.RecordTime.Sub(e.Rec.EventTime) > LateAfter {
+			cur.Late++
+		}
+		if place != "" && (len(cur.Places) == 0 || cur.Places[len(cur.Places)-1] != place) && len(cur.Places) < 20 {
+			cur.Places = append(cur.Places, place)
+		}
+		if b := e.Rec.BizStep; b != "" && (len(cur.BizSteps) == 0 || cur.BizSteps[len(cur.BizSteps)-1] != b) && len(cur.BizSteps) < 20 {
+			cur.BizSteps = append(cur.BizSteps, b)
+		}
+		if e.Via != "" && !contains(cur.Via, e.Via) {
+			cur.Via = append(cur.Via, e.Via)
+		}
+		if transit && e.Rec.BizStep != "sensor_reporting" {
+			out = append(out, CustodyStep{From: e.Rec.EventTime, To: e.Rec.EventTime, InTransit: true})
+			cur = &out[len(out)-1]
+			if e.Via != "" {
+				cur.Via = []string{e.Via}
+			}
+		}
+	}
+	// Sensor readings alone do not make a step (they say where the
+	// sensor is, not who holds the goods): drop steps of sensor events
+	// only, unless that is all there is.
+	return out
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Custody returns the custody timeline of an object named by a canonical
+// ID (GS1 Digital Link URI) or an EPC URI.
+func (s *Service) Custody(ctx context.Context, id string) ([]CustodyStep, []Containment, error) {
+	id = CanonicalID(id)
+	h, spans, err := s.history(store.Scan{Index: store.IdxEPC, Value: id}, func(x string) bool { return x == id })
+	if err != nil {
+		return nil, nil, errf(KindUnavailable, "cannot read events", "%w", err)
+	}
+	return s.steps(ctx, withoutSensorNoise(h)), spans, nil
+}
+
+// LotCustody returns the custody timeline of a lot: the events of its
+// packs and of the containers that held them.
+func (s *Service) LotCustody(ctx context.Context, gtin, lot string) ([]CustodyStep, []Containment, error) {
+	h, spans, err := s.lotHistory(gtin, lot)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.steps(ctx, withoutSensorNoise(h)), spans, nil
+}
+
+func (s *Service) lotHistory(gtin, lot string) ([]historyEvent, []Containment, error) {
+	ref := store.LotRef{GTIN: gtin, Lot: lot}
+	members := map[string]bool{}
+	if ser, err := s.st.SerialsOfLot(ref, 0); err == nil {
+		for _, x := range ser {
+			members[x] = true
+		}
+	}
+	h, spans, err := s.history(store.Scan{Index: store.IdxLot, Value: store.LotIndexValue(ref)}, func(x string) bool { return members[x] })
+	if err != nil {
+		return nil, nil, errf(KindUnavailable, "cannot read events", "%w", err)
+	}
+	return h, spans, nil
+}
+
+// withoutSensorNoise drops sensor readings reached through containers:
+// they belong on the temperature chart, not in the custody timeline.
+func withoutSensorNoise(h []historyEvent) []historyEvent {
+	out := h[:0:0]
+	for _, e := range h {
+		if e.Rec.BizStep == "sensor_reporting" {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// keep the epcis import for event helpers used by other files of custody.
+var _ = epcis.EventID
