@@ -1,0 +1,247 @@
+// Package coldchain computes the cold-chain figures of a lot from its
+// loggers' readings: per-reading weights, mean kinetic temperature (MKT),
+// excursions, the lot's summary and verdict, stuck sensors, and an online
+// detector for timely alerts. It is pure: no I/O, no clock, no globals.
+//
+// The definitions are in docs/cold-chain.md; DESIGN.md ("Cold-chain
+// figures") is the source they follow.
+package coldchain
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Reading is one logger reading, as carried by an EPCIS sensor event.
+type Reading struct {
+	Sensor   string
+	At       time.Time
+	TempC    *float64 // °C; nil when the reading has no temperature
+	Humidity *float64 // %RH; nil when the reading has no humidity
+	EventID  string   // EPCIS event ID; "" when unknown
+	Edge     string
+	Seq      uint64 // the edge's sequence number; breaks ties at one instant
+	Late     bool   // delivered late by the edge (store and forward)
+}
+
+// Weighted is a reading with its weight: the time it stands for.
+type Weighted struct {
+	Reading
+	Weight time.Duration
+}
+
+// Units (UN/CEFACT codes as used in the EPCIS events).
+const (
+	UnitCelsius  = "CEL"
+	UnitHumidity = "A93"
+)
+
+// temp returns the reading's temperature if it is usable: finite and above
+// absolute zero. Anything else is a sensor fault and is treated as absent.
+func temp(r Reading) (float64, bool) {
+	if r.TempC == nil {
+		return 0, false
+	}
+	v := *r.TempC
+	if math.IsNaN(v) || math.IsInf(v, 0) || v <= -KelvinOffset {
+		return 0, false
+	}
+	return v, true
+}
+
+// humidity returns the reading's humidity if it is finite.
+func humidity(r Reading) (float64, bool) {
+	if r.Humidity == nil {
+		return 0, false
+	}
+	v := *r.Humidity
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, false
+	}
+	return v, true
+}
+
+func cmpOpt(a, b *float64) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return -1
+	case b == nil:
+		return 1
+	}
+	return cmp.Compare(*a, *b)
+}
+
+func sameOpt(a, b *float64) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b || (math.IsNaN(*a) && math.IsNaN(*b))
+}
+
+// sameValues reports whether two readings carry the same values.
+func sameValues(a, b Reading) bool {
+	return sameOpt(a.TempC, b.TempC) && sameOpt(a.Humidity, b.Humidity)
+}
+
+// order is the total order of readings: time, then the edge's sequence
+// number, event ID, edge, and values, so that the result does not depend
+// on the order the readings arrived in.
+func order(a, b Reading) int {
+	if c := a.At.Compare(b.At); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Seq, b.Seq); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.EventID, b.EventID); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Edge, b.Edge); c != 0 {
+		return c
+	}
+	if c := cmpOpt(a.TempC, b.TempC); c != 0 {
+		return c
+	}
+	return cmpOpt(a.Humidity, b.Humidity)
+}
+
+// Normalise returns one sensor's readings sorted (by time, then Seq,
+// EventID, Edge, values) with duplicates collapsed. The input is not
+// modified. Duplicates:
+//
+//   - readings with the same non-empty EventID are one reading: the first
+//     in sorted order (the earliest) is kept;
+//   - readings at the same instant with the same values (temperature and
+//     humidity, absent equals absent) are one reading: the first is kept;
+//   - readings at the same instant with different values are all kept
+//     (a conflicting reading must not hide an excursion); they share the
+//     instant's weight equally (see Weigh).
+func Normalise(rs []Reading) []Reading {
+	out := slices.Clone(rs)
+	slices.SortStableFunc(out, order)
+	var seen map[string]struct{}
+	res := out[:0]
+	group := 0 // index in res of the first reading at the current instant
+	for _, r := range out {
+		if r.EventID != "" {
+			if seen == nil {
+				seen = make(map[string]struct{}, len(out))
+			}
+			if _, dup := seen[r.EventID]; dup {
+				continue
+			}
+			seen[r.EventID] = struct{}{}
+		}
+		if len(res) > 0 && res[len(res)-1].At.Equal(r.At) {
+			dup := false
+			for _, k := range res[group:] {
+				if sameValues(k, r) {
+					dup = true
+					break
+				}
+			}
+			if dup {
+				continue
+			}
+		} else {
+			group = len(res)
+		}
+		res = append(res, r)
+	}
+	clear(out[len(res):]) // drop references held by the discarded tail
+	return res
+}
+
+// Weigh normalises one sensor's readings (see Normalise) and weighs each:
+// a reading weighs the time until the sensor's next reading; the readings
+// at the last instant weigh the median interval between the series'
+// consecutive instants (the mean of the two middle intervals when their
+// number is even); a series with a single instant weighs defaultInterval
+// (0 if negative). Readings sharing an instant split its weight equally.
+//
+// The figures weigh each quantity's series separately: the temperature
+// figures weigh the readings that have a temperature, the humidity figures
+// those that have a humidity, so a reading without temperature neither
+// shortens nor extends the weight of the temperature reading before it.
+func Weigh(rs []Reading, defaultInterval time.Duration) []Weighted {
+	return weigh(Normalise(rs), defaultInterval)
+}
+
+// weigh weighs readings that are already normalised.
+func weigh(rs []Reading, defaultInterval time.Duration) []Weighted {
+	ws := make([]Weighted, len(rs))
+	if len(rs) == 0 {
+		return ws
+	}
+	var intervals []time.Duration
+	for i := 0; i < len(rs); {
+		j := i + 1
+		for j < len(rs) && rs[j].At.Equal(rs[i].At) {
+			j++
+		}
+		var w time.Duration
+		if j < len(rs) {
+			w = rs[j].At.Sub(rs[i].At)
+			intervals = append(intervals, w)
+		}
+		for k := i; k < j; k++ {
+			ws[k] = Weighted{Reading: rs[k], Weight: w}
+		}
+		i = j
+	}
+	last := max(defaultInterval, 0)
+	if len(intervals) > 0 {
+		last = median(intervals)
+	}
+	// The last instant's group, then split every group's weight equally.
+	i := len(rs) - 1
+	for i > 0 && rs[i-1].At.Equal(rs[len(rs)-1].At) {
+		i--
+	}
+	for k := i; k < len(rs); k++ {
+		ws[k].Weight = last
+	}
+	for i := 0; i < len(ws); {
+		j := i + 1
+		for j < len(ws) && ws[j].At.Equal(ws[i].At) {
+			j++
+		}
+		if n := time.Duration(j - i); n > 1 {
+			for k := i; k < j; k++ {
+				ws[k].Weight /= n
+			}
+		}
+		i = j
+	}
+	return ws
+}
+
+// median returns the median of ds (reordering ds).
+func median(ds []time.Duration) time.Duration {
+	slices.Sort(ds)
+	n := len(ds)
+	if n%2 == 1 {
+		return ds[n/2]
+	}
+	a, b := ds[n/2-1], ds[n/2]
+	return a + (b-a)/2
+}
+
+// filter returns the readings for which keep is true.
+func filter(rs []Reading, keep func(Reading) bool) []Reading {
+	out := make([]Reading, 0, len(rs))
+	for _, r := range rs {
+		if keep(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func hasTemp(r Reading) bool     { _, ok := temp(r); return ok }
+func hasHumidity(r Reading) bool { _, ok := humidity(r); return ok }
