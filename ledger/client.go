@@ -177,3 +177,85 @@ func (c Client) LatestAnchor(ctx context.Context, id Identity, edge string) (Anc
 func (c Client) Anchors(ctx context.Context, id Identity, edge string, from uint64, limit int) ([]Anchor, error) {
 	return evaluateInto[[]Anchor](ctx, c, id, FnListAnchors, edge, strconv.FormatUint(from, 10), strconv.Itoa(limit))
 }
+
+// submitInto submits a record and decodes the stored record the contract
+// returns.
+func submitInto[T any](ctx context.Context, c Client, id Identity, fn string, v any) (T, Result, error) {
+	var out T
+	res, err := c.submitRecord(ctx, id, fn, v)
+	if err != nil {
+		return out, res, err
+	}
+	if err := json.Unmarshal(res.Payload, &out); err != nil {
+		return out, res, fmt.Errorf("%s: decode result: %w", fn, err)
+	}
+	return out, res, nil
+}
+
+// RegisterSite registers a site (a GLN) of site.Org, or updates it. The
+// caller must be an org-admin, operator or quality user of that org.
+func (c Client) RegisterSite(ctx context.Context, id Identity, site Site) (Result, error) {
+	return c.submitRecord(ctx, id, FnRegisterSite, site)
+}
+
+// Site returns a registered site.
+func (c Client) Site(ctx context.Context, id Identity, gln string) (Site, error) {
+	return evaluateInto[Site](ctx, c, id, FnGetSite, gln)
+}
+
+// Sites lists registered sites sorted by GLN, those of org only unless org
+// is "".
+func (c Client) Sites(ctx context.Context, id Identity, org string) ([]Site, error) {
+	return evaluateInto[[]Site](ctx, c, id, FnListSites, org)
+}
+
+// RecallLot recalls a lot. The caller must be a regulator-inspector or the
+// admin of a regulator org; Org may be left empty (the caller's org), By,
+// IssuedAt and TxID are set by the contract. It returns the stored recall.
+func (c Client) RecallLot(ctx context.Context, id Identity, r Recall) (Recall, Result, error) {
+	return submitInto[Recall](ctx, c, id, FnRecallLot, r)
+}
+
+// Recall returns the recall of a lot, NotFound when it is not recalled.
+func (c Client) Recall(ctx context.Context, id Identity, gtin, lot string) (Recall, error) {
+	return evaluateInto[Recall](ctx, c, id, FnGetRecall, gtin, lot)
+}
+
+// Recalls lists every recall, oldest first.
+func (c Client) Recalls(ctx context.Context, id Identity) ([]Recall, error) {
+	return evaluateInto[[]Recall](ctx, c, id, FnListRecalls)
+}
+
+// RecordExcursion records a cold-chain excursion and returns it as stored,
+// with the fields the contract sets (ID, CumulativeMin, Breach,
+// BreachReason, Org, RecordedBy, RecordedAt, TxID). Recording the same
+// excursion again returns the stored record.
+func (c Client) RecordExcursion(ctx context.Context, id Identity, x Excursion) (Excursion, Result, error) {
+	return submitInto[Excursion](ctx, c, id, FnRecordExcursion, x)
+}
+
+// Excursion returns a recorded excursion by ID.
+func (c Client) Excursion(ctx context.Context, id Identity, excursionID string) (Excursion, error) {
+	return evaluateInto[Excursion](ctx, c, id, FnGetExcursion, excursionID)
+}
+
+// Excursions lists the excursions of a lot (gtin, lot), of all lots of a
+// product (gtin, ""), or all of them ("", ""), sorted by start, then ID.
+func (c Client) Excursions(ctx context.Context, id Identity, gtin, lot string) ([]Excursion, error) {
+	return evaluateInto[[]Excursion](ctx, c, id, FnListExcursions, gtin, lot)
+}
+
+// SetLotStatus quarantines a lot (status LotQuarantined) or releases it
+// (LotOK, with a reason). The caller must be a quality user or the admin of
+// the lot's org. It returns the lot as stored.
+func (c Client) SetLotStatus(ctx context.Context, id Identity, gtin, lot, status, reason string) (Lot, Result, error) {
+	res, err := c.L.Submit(ctx, id, FnSetLotStatus, gtin, lot, status, reason)
+	if err != nil {
+		return Lot{}, res, err
+	}
+	var l Lot
+	if err := json.Unmarshal(res.Payload, &l); err != nil {
+		return Lot{}, res, fmt.Errorf("%s: decode result: %w", FnSetLotStatus, err)
+	}
+	return l, res, nil
+}

@@ -106,11 +106,134 @@ type Lot struct {
 	ProducedAt   string    `json:"producedAt"`
 	Expiry       string    `json:"expiry"`
 	Status       string    `json:"status"`
+	StatusReason string    `json:"statusReason,omitempty"` // why the status last changed
+	StatusAt     time.Time `json:"statusAt,omitzero"`      // when it last changed (transaction time)
 	RegisteredAt time.Time `json:"registeredAt"`
 }
 
-// LotOK is the status of a lot in good standing.
-const LotOK = "ok"
+// Lot statuses. A lot starts LotOK; a recorded cold-chain excursion makes
+// it LotExcursion, or LotQuarantined when the excursion breaches the
+// product's storage profile; the manufacturer's quality staff quarantine
+// and release (back to LotOK); a regulator's recall makes it LotRecalled,
+// for good.
+const (
+	LotOK          = "ok"
+	LotExcursion   = "excursion"
+	LotQuarantined = "quarantined"
+	LotRecalled    = "recalled"
+)
+
+// LotStatuses lists the valid lot statuses.
+var LotStatuses = []string{LotOK, LotExcursion, LotQuarantined, LotRecalled}
+
+// Site is a physical location of an org (a plant, warehouse, hospital …),
+// identified by its GLN; Locations are its sub-locations (dock doors, cold
+// rooms, wards), each an SGLN of the same GLN.
+type Site struct {
+	GLN          string        `json:"gln"`
+	Org          string        `json:"org"`
+	Name         string        `json:"name"`
+	Kind         string        `json:"kind"` // a SiteKinds token
+	Address      string        `json:"address,omitempty"`
+	Country      string        `json:"country,omitempty"` // ISO 3166-1 alpha-2
+	Lat          float64       `json:"lat"`               // WGS84 degrees
+	Lon          float64       `json:"lon"`
+	Locations    []SubLocation `json:"locations,omitempty"`
+	RegisteredAt time.Time     `json:"registeredAt"`
+	UpdatedAt    time.Time     `json:"updatedAt,omitzero"`
+}
+
+// SubLocation is a location inside a site.
+type SubLocation struct {
+	ID   string `json:"id"` // urn:epc:id:sgln:CP.LOCREF.EXT of the site's GLN
+	Name string `json:"name"`
+	Kind string `json:"kind"` // a SubLocationKinds token
+}
+
+// Site kinds.
+const (
+	SiteFactory            = "factory"
+	SiteWarehouse          = "warehouse"
+	SiteDistributionCentre = "distribution-centre"
+	SiteHospital           = "hospital"
+	SitePharmacy           = "pharmacy"
+	SiteDepot              = "depot"
+	SiteClinic             = "clinic"
+)
+
+// SiteKinds lists the valid site kinds.
+var SiteKinds = []string{SiteFactory, SiteWarehouse, SiteDistributionCentre, SiteHospital, SitePharmacy, SiteDepot, SiteClinic}
+
+// SubLocationKinds lists the valid sub-location kinds.
+var SubLocationKinds = []string{"dock-door", "cold-room", "freezer", "packing-station", "storage", "vehicle", "ward", "pharmacy", "receiving", "shipping", "dispensary", "quarantine", "office", "other"}
+
+// Recall is a regulator's recall of a lot.
+type Recall struct {
+	GTIN     string    `json:"gtin"`
+	Lot      string    `json:"lot"`
+	Reason   string    `json:"reason"`
+	Class    string    `json:"class"` // RecallClasses: "I" (most serious), "II", "III"
+	Org      string    `json:"org"`   // the regulator org
+	By       string    `json:"by"`    // the user who issued it (set by the contract)
+	IssuedAt time.Time `json:"issuedAt"`
+	TxID     string    `json:"txID"`
+}
+
+// RecallClasses lists the recall classes, most serious first.
+var RecallClasses = []string{"I", "II", "III"}
+
+// Excursion is a cold-chain excursion of a lot: a run of a sensor's
+// readings outside the product's storage profile. The contract computes
+// ID, CumulativeMin, Breach and BreachReason, and sets Org, RecordedBy,
+// RecordedAt and TxID.
+type Excursion struct {
+	ID            string        `json:"id"` // 32 hex, see contract.ExcursionID
+	GTIN          string        `json:"gtin"`
+	Lot           string        `json:"lot"`
+	Kind          string        `json:"kind"`     // ExcursionKinds
+	Sensor        string        `json:"sensor"`   // the measuring device, e.g. "wh1/coldroom-1"
+	Location      string        `json:"location"` // SGLN or container EPC URI where measured
+	Start         time.Time     `json:"start"`    // first out-of-range reading
+	End           time.Time     `json:"end"`      // last out-of-range reading
+	DurationMin   float64       `json:"durationMin"`
+	PeakValue     float64       `json:"peakValue"`
+	LimitValue    float64       `json:"limitValue"`
+	Unit          string        `json:"unit"`           // "CEL" (°C) or "A93" (%RH), UN/CEFACT codes
+	MKTC          *float64      `json:"mktC,omitempty"` // mean kinetic temperature over the excursion, °C
+	Readings      int           `json:"readings"`
+	Evidence      []EvidenceRef `json:"evidence,omitempty"`
+	Org           string        `json:"org"`
+	RecordedBy    string        `json:"recordedBy"`
+	RecordedAt    time.Time     `json:"recordedAt"`
+	TxID          string        `json:"txID"`
+	CumulativeMin float64       `json:"cumulativeMin"`
+	Breach        bool          `json:"breach"`
+	BreachReason  string        `json:"breachReason,omitempty"`
+}
+
+// EvidenceRef points at an anchored EPCIS event that supports an
+// excursion: its event ID and the edge batch that carries it.
+type EvidenceRef struct {
+	EventID string `json:"eventID"` // ni:///sha-256;<64 hex>?ver=CBV2.0
+	Edge    string `json:"edge"`
+	Seq     uint64 `json:"seq"`
+}
+
+// Excursion kinds.
+const (
+	ExcursionTempHigh     = "temperature-high"
+	ExcursionTempLow      = "temperature-low"
+	ExcursionHumidityHigh = "humidity-high"
+)
+
+// ExcursionKinds lists the valid excursion kinds.
+var ExcursionKinds = []string{ExcursionTempHigh, ExcursionTempLow, ExcursionHumidityHigh}
+
+// Units of excursion values (UN/CEFACT common codes, as in EPCIS sensor data).
+const (
+	UnitCelsius   = "CEL"
+	UnitPercentRH = "A93"
+)
 
 // Anchor is a batch header anchored on the ledger.
 type Anchor struct {

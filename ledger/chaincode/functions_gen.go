@@ -24,6 +24,11 @@ func (c *Contract) GetDevice(ctx contractapi.TransactionContextInterface) (strin
 	return c.invoke(ctx)
 }
 
+// GetExcursion runs contract function GetExcursion (evaluate) through Contract.invoke.
+func (c *Contract) GetExcursion(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
 // GetLot runs contract function GetLot (evaluate) through Contract.invoke.
 func (c *Contract) GetLot(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
@@ -41,6 +46,16 @@ func (c *Contract) GetPrivate(ctx contractapi.TransactionContextInterface) (stri
 
 // GetProduct runs contract function GetProduct (evaluate) through Contract.invoke.
 func (c *Contract) GetProduct(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
+// GetRecall runs contract function GetRecall (evaluate) through Contract.invoke.
+func (c *Contract) GetRecall(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
+// GetSite runs contract function GetSite (evaluate) through Contract.invoke.
+func (c *Contract) GetSite(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
 }
 
@@ -64,6 +79,11 @@ func (c *Contract) ListDevices(ctx contractapi.TransactionContextInterface) (str
 	return c.invoke(ctx)
 }
 
+// ListExcursions runs contract function ListExcursions (evaluate) through Contract.invoke.
+func (c *Contract) ListExcursions(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
 // ListLots runs contract function ListLots (evaluate) through Contract.invoke.
 func (c *Contract) ListLots(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
@@ -79,6 +99,16 @@ func (c *Contract) ListProducts(ctx contractapi.TransactionContextInterface) (st
 	return c.invoke(ctx)
 }
 
+// ListRecalls runs contract function ListRecalls (evaluate) through Contract.invoke.
+func (c *Contract) ListRecalls(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
+// ListSites runs contract function ListSites (evaluate) through Contract.invoke.
+func (c *Contract) ListSites(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
 // ListUsers runs contract function ListUsers (evaluate) through Contract.invoke.
 func (c *Contract) ListUsers(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
@@ -91,6 +121,16 @@ func (c *Contract) PurgePrivate(ctx contractapi.TransactionContextInterface) (st
 
 // PutPrivate runs contract function PutPrivate (submit) through Contract.invoke.
 func (c *Contract) PutPrivate(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
+// RecallLot runs contract function RecallLot (submit) through Contract.invoke.
+func (c *Contract) RecallLot(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
+// RecordExcursion runs contract function RecordExcursion (submit) through Contract.invoke.
+func (c *Contract) RecordExcursion(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
 }
 
@@ -114,8 +154,18 @@ func (c *Contract) RegisterProduct(ctx contractapi.TransactionContextInterface) 
 	return c.invoke(ctx)
 }
 
+// RegisterSite runs contract function RegisterSite (submit) through Contract.invoke.
+func (c *Contract) RegisterSite(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
 // RegisterUser runs contract function RegisterUser (submit) through Contract.invoke.
 func (c *Contract) RegisterUser(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
+// SetLotStatus runs contract function SetLotStatus (submit) through Contract.invoke.
+func (c *Contract) SetLotStatus(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
 }
 

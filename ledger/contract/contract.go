@@ -53,6 +53,9 @@ var areas = [][]function{
 	lotFunctions,
 	anchorFunctions,
 	privateFunctions,
+	siteFunctions,
+	recallFunctions,
+	excursionFunctions,
 }
 
 var table = func() map[string]function {
