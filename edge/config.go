@@ -32,9 +32,22 @@ type Config struct {
 	Batch     BatchConfig     `yaml:"batch"`
 	Smoothing SmoothingConfig `yaml:"smoothing"`
 	Limits    LimitsConfig    `yaml:"limits"`
+	// Unmapped says what happens to a reading from a reader or sensor that
+	// Sites does not map: UnmappedFlag (default) keeps it with a synthetic
+	// read point and tg:unmapped: true, so the gateway can keep it out of a
+	// lot's custody as an unknown place; UnmappedDeadLetter dead-letters it
+	// (reason unmapped-device). Both count it in
+	// tracegate_edge_unmapped_devices_total.
+	Unmapped string `yaml:"unmapped"`
 	// Sites maps each site of the topic layout to its EPCIS locations.
 	Sites map[string]Site `yaml:"sites"`
 }
+
+// Policies for readings from unmapped devices (Config.Unmapped).
+const (
+	UnmappedFlag       = "flag"
+	UnmappedDeadLetter = "deadletter"
+)
 
 // MQTTConfig is the edge's subscription to an external broker.
 type MQTTConfig struct {
@@ -120,6 +133,7 @@ func Defaults() Config {
 		Batch:     BatchConfig{MaxEvents: 1000, MaxAge: 500 * time.Millisecond},
 		Smoothing: SmoothingConfig{Window: time.Second},
 		Limits:    LimitsConfig{MaxPayload: 64 << 10, MaxItems: 1000, MinFreeBytes: 256 << 20, DedupeTTL: 72 * time.Hour},
+		Unmapped:  UnmappedFlag,
 	}
 }
 
@@ -153,6 +167,7 @@ func (c *Config) applyEnv(lookup func(string) (string, bool)) error {
 		"TRACEGATE_EDGE_MQTT_USERNAME": &c.MQTT.Username,
 		"TRACEGATE_EDGE_MQTT_PASSWORD": &c.MQTT.Password,
 		"TRACEGATE_EDGE_GATEWAY_URL":   &c.Gateway.URL,
+		"TRACEGATE_EDGE_UNMAPPED":      &c.Unmapped,
 	}
 	for k, p := range str {
 		if v, ok := lookup(k); ok {
@@ -203,6 +218,23 @@ func (c *Config) Validate() error {
 	if c.Smoothing.Window < 0 {
 		errs = append(errs, fmt.Errorf("smoothing.window %s: want >= 0", c.Smoothing.Window))
 	}
+	switch c.Unmapped {
+	case "":
+		c.Unmapped = UnmappedFlag
+	case UnmappedFlag, UnmappedDeadLetter:
+	default:
+		errs = append(errs, fmt.Errorf("unmapped %q: want %s or %s", c.Unmapped, UnmappedFlag, UnmappedDeadLetter))
+	}
+	for name, s := range c.Sites {
+		for id, r := range s.Readers {
+			if r.BizStep != "" && !cbvWord(r.BizStep) {
+				errs = append(errs, fmt.Errorf("sites.%s.readers.%s.bizStep %q: want a CBV business step (receiving, packing, shipping, …) or a URI", name, id, r.BizStep))
+			}
+			if r.Disposition != "" && !cbvWord(r.Disposition) {
+				errs = append(errs, fmt.Errorf("sites.%s.readers.%s.disposition %q: want a CBV disposition (in_progress, in_transit, …) or a URI", name, id, r.Disposition))
+			}
+		}
+	}
 	if c.MQTT.Broker != "" {
 		if !strings.Contains(c.MQTT.Broker, "://") {
 			errs = append(errs, fmt.Errorf("mqtt.broker %q: want tcp://host:port", c.MQTT.Broker))
@@ -224,4 +256,19 @@ func (c *Config) Validate() error {
 		c.Gateway.MaxBackoff = 30 * time.Second
 	}
 	return errors.Join(errs...)
+}
+
+// cbvWord reports whether s can be a bizStep or disposition: a bare CBV
+// word (lower case and underscores, as in receiving or in_transit) or a
+// URI (urn:…, https://…) for a user vocabulary.
+func cbvWord(s string) bool {
+	if strings.Contains(s, ":") {
+		return !strings.ContainsAny(s, " \t\n")
+	}
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && r != '_' {
+			return false
+		}
+	}
+	return s != ""
 }

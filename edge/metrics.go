@@ -17,6 +17,7 @@ type metrics struct {
 	uploaded    prometheus.Counter
 	uploadErrs  *prometheus.CounterVec // kind: transient | rejected
 	unmapped    prometheus.Counter
+	status      *prometheus.CounterVec // vendor, type
 	commit      prometheus.Histogram
 	backlogEv   prometheus.Gauge
 	backlogBt   prometheus.Gauge
@@ -39,6 +40,7 @@ func newMetrics(reg prometheus.Registerer, edge string) *metrics {
 		uploaded:    prometheus.NewCounter(prometheus.CounterOpts{Name: "tracegate_edge_batches_uploaded_total", Help: "Batches acknowledged by the gateway.", ConstLabels: c}),
 		uploadErrs:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tracegate_edge_upload_errors_total", Help: "Failed batch uploads: transient (retried with backoff) or rejected (gateway refused; kept, alarmed, retried slowly).", ConstLabels: c}, []string{"kind"}),
 		unmapped:    prometheus.NewCounter(prometheus.CounterOpts{Name: "tracegate_edge_unmapped_devices_total", Help: "Readings from a reader or sensor with no location mapping (a synthetic read point was used).", ConstLabels: c}),
+		status:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tracegate_edge_vendor_status_events_total", Help: "Reader status messages (not tag reads) in vendor formats, by vendor and event type (\"unknown\" for types the edge does not know); counted, not stored.", ConstLabels: c}, []string{"vendor", "type"}),
 		commit:      prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tracegate_edge_inbox_commit_seconds", Help: "Time to make a group of messages durable.", ConstLabels: c, Buckets: prometheus.ExponentialBuckets(0.0001, 2, 14)}),
 		backlogEv:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "tracegate_edge_backlog_events", Help: "Events not yet sealed.", ConstLabels: c}),
 		backlogBt:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "tracegate_edge_backlog_batches", Help: "Sealed batches not yet acknowledged by the gateway.", ConstLabels: c}),
@@ -48,7 +50,7 @@ func newMetrics(reg prometheus.Registerer, edge string) *metrics {
 		windows:     prometheus.NewGauge(prometheus.GaugeOpts{Name: "tracegate_edge_open_windows", Help: "Open RFID smoothing windows.", ConstLabels: c}),
 	}
 	if reg != nil {
-		for _, col := range []prometheus.Collector{m.messages, m.duplicates, m.events, m.deadLetters, m.reads, m.sealed, m.sealedEv, m.uploaded, m.uploadErrs, m.unmapped, m.commit, m.backlogEv, m.backlogBt, m.inbox, m.oldest, m.diskFull, m.windows} {
+		for _, col := range []prometheus.Collector{m.messages, m.duplicates, m.events, m.deadLetters, m.reads, m.sealed, m.sealedEv, m.uploaded, m.uploadErrs, m.unmapped, m.status, m.commit, m.backlogEv, m.backlogBt, m.inbox, m.oldest, m.diskFull, m.windows} {
 			reg.MustRegister(col)
 		}
 	}

@@ -31,6 +31,13 @@ type readTemplate struct {
 	BizLocation string `json:"bizLocation,omitempty"`
 	BizStep     string `json:"bizStep,omitempty"`
 	Disposition string `json:"disposition,omitempty"`
+	// Format is the reader's vendor format (tg:format); empty for the
+	// default format, so default-format events hash as before.
+	Format string `json:"format,omitempty"`
+	// EventNum is the Zebra eventNum of the read that opened the window.
+	EventNum *int64 `json:"eventNum,omitempty"`
+	// Unmapped: the reader has no mapping (tg:unmapped).
+	Unmapped bool `json:"unmapped,omitempty"`
 }
 
 // readerMapping returns where a reader's reads happen and what they mean.
@@ -65,6 +72,10 @@ func (a *Agent) addRead(tx *journal.Tx, win map[string]*journal.Window, st *step
 	m, mapped := a.readerMapping(t.Site, t.Device)
 	if !mapped {
 		st.unmapped++
+		if a.cfg.Unmapped == UnmappedDeadLetter {
+			return a.deadLetter(tx, st, raw, r.Index, decode.ReasonUnmapped,
+				fmt.Sprintf("reader %s/%s has no mapping in the edge configuration (sites.%s.readers) and unmapped is %s", t.Site, t.Device, t.Site, UnmappedDeadLetter))
+		}
 	}
 	key := windowKey(t.Site, t.Device, r.EPC)
 	w := win[key]
@@ -94,6 +105,7 @@ func (a *Agent) addRead(tx *journal.Tx, win map[string]*journal.Window, st *step
 	tmpl, _ := json.Marshal(readTemplate{
 		EPC: r.EPC, Site: t.Site, Reader: t.Device, ReadPoint: m.ReadPoint,
 		BizLocation: m.BizLocation, BizStep: m.BizStep, Disposition: m.Disposition,
+		Format: r.Format, EventNum: r.EventNum, Unmapped: !mapped,
 	})
 	opened := raw.Received
 	if opened.IsZero() {
@@ -146,6 +158,15 @@ func windowEvent(w *journal.Window) epcis.Event {
 	}
 	if w.Last.After(w.First) {
 		ext["tg:lastSeen"] = w.Last.UTC().Format("2006-01-02T15:04:05.000Z")
+	}
+	if t.Format != "" {
+		ext["tg:format"] = t.Format
+	}
+	if t.EventNum != nil {
+		ext["tg:eventNum"] = *t.EventNum
+	}
+	if t.Unmapped {
+		ext["tg:unmapped"] = true
 	}
 	return withContext(epcis.NewObjectEvent(epcis.ObjectEventFields{
 		Action:      "OBSERVE",
@@ -215,6 +236,10 @@ func (a *Agent) sensorEvent(t decode.Topic, s decode.Sample) (ev epcis.Event, ct
 	sc, ok := site.Sensors[t.Device]
 	if !ok {
 		unmapped = true
+		if a.cfg.Unmapped == UnmappedDeadLetter {
+			return nil, nil, true, &decode.Error{Reason: decode.ReasonUnmapped,
+				Msg: fmt.Sprintf("sensor %s/%s has no mapping in the edge configuration (sites.%s.sensors) and unmapped is %s", t.Site, t.Device, t.Site, UnmappedDeadLetter)}
+		}
 		sc = Sensor{ReadPoint: syntheticLocation(t.Site, "sensor", t.Device), BizLocation: site.Location}
 	}
 	if sc.ReadPoint == "" {
@@ -243,6 +268,15 @@ func (a *Agent) sensorEvent(t decode.Topic, s decode.Sample) (ev epcis.Event, ct
 	if !s.DeviceClock {
 		ext["tg:timeSource"] = "edge"
 	}
+	if s.SourceUnit != "" && s.Temperature != nil {
+		ext["tg:sourceUnit"] = s.SourceUnit
+		if s.SourceTemperature != nil {
+			ext["tg:sourceTemperature"] = *s.SourceTemperature
+		}
+	}
+	if unmapped {
+		ext["tg:unmapped"] = true
+	}
 	ev = withContext(epcis.NewObjectEvent(epcis.ObjectEventFields{
 		Action:      "OBSERVE",
 		EPCs:        sc.EPCs,
@@ -254,4 +288,12 @@ func (a *Agent) sensorEvent(t decode.Topic, s decode.Sample) (ev epcis.Event, ct
 		Extensions:  ext,
 	}))
 	return ev, edgeContext, unmapped, nil
+}
+
+// countStatus counts reader status messages (vendor events that are not
+// tag reads); they are not stored and not dead letters.
+func (a *Agent) countStatus(sts []decode.Status) {
+	for _, s := range sts {
+		a.m.status.WithLabelValues(s.Vendor, s.Type).Inc()
+	}
 }

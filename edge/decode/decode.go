@@ -38,6 +38,28 @@ const (
 	ReasonValue    = "bad_value"
 	ReasonEPCIS    = "not_epcis"
 	ReasonEmpty    = "empty"
+	// ReasonImplausible: a well-formed number outside what the quantity can
+	// physically be (after unit conversion), e.g. 999 °C or 120 %RH.
+	ReasonImplausible = "implausible-value"
+	// ReasonUnit: a sensor names a unit the edge does not know; values are
+	// never converted by guessing.
+	ReasonUnit = "unknown-unit"
+	// ReasonFormat: a recognised vendor envelope carrying something the edge
+	// does not turn into reads (Zebra TID or user-memory reports, Zebra
+	// handheld dataEVT).
+	ReasonFormat = "unsupported-format"
+	// ReasonUnmapped: a device with no mapping in the edge configuration,
+	// when the configuration says to dead-letter such readings (the edge
+	// agent uses it; Decode never does).
+	ReasonUnmapped = "unmapped-device"
+)
+
+// Vendor formats of RFID payloads, recorded in events as tg:format. The
+// default format has no name (and adds nothing to events).
+const (
+	FormatDefault = ""
+	FormatImpinj  = "impinj"   // Impinj IoT device interface (R700, …)
+	FormatZebraFX = "zebra-fx" // Zebra FX IoT Connector data events
 )
 
 // Error is a message-level decoding failure.
@@ -112,20 +134,39 @@ func (l Limits) withDefaults() Limits {
 
 // Read is one RFID tag read.
 type Read struct {
+	Index       int       // element index in an array payload; -1 for the whole message
 	EPC         string    // pure-identity EPC URI
 	Time        time.Time // device time (edge receive time when the device sent none)
 	DeviceClock bool      // Time came from the device
 	Antenna     int
 	RSSI        *float64 // dBm
+	Format      string   // FormatDefault, FormatImpinj or FormatZebraFX
+	EventNum    *int64   // Zebra FX eventNum, when the reader sent one
 }
 
 // Sample is one sensor sample; nil fields were not measured.
 type Sample struct {
+	Index       int // element index in an array payload; -1 for the whole message
 	Time        time.Time
 	DeviceClock bool
-	Temperature *float64 // °C
+	Temperature *float64 // °C (converted when the device sent another unit)
 	Humidity    *float64 // %RH
 	Battery     *float64 // %
+	// SourceUnit is the UN/CEFACT code of the temperature unit the device
+	// sent ("FAH", "KEL") when it was converted to °C; empty for Celsius.
+	SourceUnit string
+	// SourceTemperature is the temperature as the device sent it, when it
+	// was converted.
+	SourceTemperature *float64
+}
+
+// Status is a reader status message (Impinj inventoryStatus, diagnostic,
+// antennaConnected, …): not a read and not an error. It is counted, not
+// stored.
+type Status struct {
+	Index  int    // element index in an array payload; -1 for the whole message
+	Vendor string // FormatImpinj, …
+	Type   string // the vendor's event type, or "unknown"
 }
 
 // ScannerEvent is an EPCIS event sent by a handheld scanner.
@@ -147,6 +188,7 @@ type Result struct {
 	Samples []Sample
 	Events  []ScannerEvent
 	Rejects []Reject
+	Status  []Status
 }
 
 // Timed reports whether every reading carries the device's own time (EPCIS
@@ -190,15 +232,25 @@ func Decode(t Topic, payload []byte, recv time.Time, lim Limits) (Result, error)
 			}
 			var err *Error
 			if t.Kind == KindRFID {
-				var r Read
-				r, err = decodeRead(it, recv, lim)
-				if err == nil {
+				var (
+					r  Read
+					st *Status
+				)
+				r, st, err = decodeRFID(it, recv, lim)
+				switch {
+				case err != nil:
+				case st != nil:
+					st.Index = idx
+					res.Status = append(res.Status, *st)
+				default:
+					r.Index = idx
 					res.Reads = append(res.Reads, r)
 				}
 			} else {
 				var s Sample
 				s, err = decodeSample(it, recv, lim)
 				if err == nil {
+					s.Index = idx
 					res.Samples = append(res.Samples, s)
 				}
 			}
@@ -253,8 +305,17 @@ func object(raw json.RawMessage) (map[string]any, *Error) {
 }
 
 // ParseTime reads a device timestamp: an RFC 3339 string with a zone, or a
-// number of milliseconds since the Unix epoch.
+// number of milliseconds since the Unix epoch. An ISO 8601 offset without
+// a colon ("+0000", as Zebra FX readers send) is accepted too.
 func ParseTime(v any, recv time.Time, lim Limits) (time.Time, bool, *Error) {
+	return parseTimeField("ts", v, recv, lim)
+}
+
+// zoneNoColon is ISO 8601 with a basic-format offset ("+0100", or "Z");
+// fractional seconds are accepted after the seconds when parsing.
+const zoneNoColon = "2006-01-02T15:04:05Z0700"
+
+func parseTimeField(key string, v any, recv time.Time, lim Limits) (time.Time, bool, *Error) {
 	lim = lim.withDefaults()
 	var t time.Time
 	switch x := v.(type) {
@@ -264,22 +325,25 @@ func ParseTime(v any, recv time.Time, lim Limits) (time.Time, bool, *Error) {
 		var err error
 		t, err = time.Parse(time.RFC3339Nano, x)
 		if err != nil {
-			return time.Time{}, false, errorf(ReasonTime, "ts %q is not an RFC 3339 time with a zone (e.g. 2026-11-25T10:00:00.000Z)", x)
+			t, err = time.Parse(zoneNoColon, x)
+		}
+		if err != nil {
+			return time.Time{}, false, errorf(ReasonTime, "%s %q is not an RFC 3339 time with a zone (e.g. 2026-11-25T10:00:00.000Z)", key, truncate(x, 80))
 		}
 	case json.Number:
 		ms, err := x.Int64()
 		if err != nil {
-			return time.Time{}, false, errorf(ReasonTime, "ts %s is not a whole number of milliseconds since 1970", x)
+			return time.Time{}, false, errorf(ReasonTime, "%s %s is not a whole number of milliseconds since 1970", key, truncate(x.String(), 40))
 		}
 		t = time.UnixMilli(ms)
 	default:
-		return time.Time{}, false, errorf(ReasonTime, "ts must be an RFC 3339 string or epoch milliseconds, not %T", v)
+		return time.Time{}, false, errorf(ReasonTime, "%s must be an RFC 3339 string or epoch milliseconds, not %s", key, describe(v))
 	}
 	if t.Before(lim.MinTime) {
-		return time.Time{}, false, errorf(ReasonTime, "ts %s is before %s: the device clock is not set", t.UTC().Format(time.RFC3339), lim.MinTime.Format("2006-01-02"))
+		return time.Time{}, false, errorf(ReasonTime, "%s %s is before %s: the device clock is not set", key, t.UTC().Format(time.RFC3339), lim.MinTime.Format("2006-01-02"))
 	}
 	if t.After(recv.Add(lim.MaxFuture)) {
-		return time.Time{}, false, errorf(ReasonTime, "ts %s is more than %s ahead of the edge clock", t.UTC().Format(time.RFC3339), lim.MaxFuture)
+		return time.Time{}, false, errorf(ReasonTime, "%s %s is more than %s ahead of the edge clock", key, t.UTC().Format(time.RFC3339), lim.MaxFuture)
 	}
 	return t.UTC(), true, nil
 }
@@ -296,13 +360,15 @@ func number(m map[string]any, key string) (*float64, *Error) {
 	}
 	f, err := strconv.ParseFloat(n.String(), 64)
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-		return nil, errorf(ReasonValue, "%s %s is not a finite number", key, n)
+		return nil, errorf(ReasonValue, "%s %s is not a finite number", key, truncate(n.String(), 40))
 	}
 	return &f, nil
 }
 
 func describe(v any) string {
 	switch v.(type) {
+	case nil:
+		return "null or absent"
 	case string:
 		return "a string"
 	case bool:
@@ -350,41 +416,85 @@ func ParseEPC(s string) (string, error) {
 	return e.URI(), nil
 }
 
-func decodeRead(raw json.RawMessage, recv time.Time, lim Limits) (Read, *Error) {
+// decodeRFID decodes one element of an RFID payload, recognising the
+// vendor format by its shape: Impinj IoT device interface events carry
+// eventType or tagInventoryEvent, Zebra FX IoT Connector events a data
+// object; anything else is the default {"epc","ts","antenna","rssi"}. It
+// returns a read, or a reader status message (not a read), or an error.
+func decodeRFID(raw json.RawMessage, recv time.Time, lim Limits) (Read, *Status, *Error) {
 	m, jerr := object(raw)
 	if jerr != nil {
-		return Read{}, jerr
+		return Read{}, nil, jerr
 	}
+	_, hasET := m["eventType"]
+	_, hasTIE := m["tagInventoryEvent"]
+	if hasET || hasTIE {
+		return decodeImpinj(m, recv, lim)
+	}
+	if _, ok := m["data"]; ok {
+		if _, own := m["epc"]; !own {
+			r, err := decodeZebraFX(m, recv, lim)
+			return r, nil, err
+		}
+	}
+	r, err := decodeDefaultRead(m, recv, lim)
+	return r, nil, err
+}
+
+func decodeDefaultRead(m map[string]any, recv time.Time, lim Limits) (Read, *Error) {
 	s, ok := m["epc"].(string)
 	if !ok {
 		return Read{}, errorf(ReasonEPC, "read has no epc string")
 	}
+	r, err := readEPC("epc", s)
+	if err != nil {
+		return Read{}, err
+	}
+	if r.Time, r.DeviceClock, err = ParseTime(m["ts"], recv, lim); err != nil {
+		return Read{}, err
+	}
+	if r.Antenna, err = antenna(m, "antenna"); err != nil {
+		return Read{}, err
+	}
+	if r.RSSI, err = rssi(m, "rssi", 1); err != nil {
+		return Read{}, err
+	}
+	return r, nil
+}
+
+// readEPC starts a read from an EPC string.
+func readEPC(key, s string) (Read, *Error) {
 	uri, err := ParseEPC(s)
 	if err != nil {
-		return Read{}, errorf(ReasonEPC, "epc %q: %v", truncate(s, 80), err)
+		return Read{}, errorf(ReasonEPC, "%s %q: %v", key, truncate(s, 80), err)
 	}
-	t, dev, terr := ParseTime(m["ts"], recv, lim)
-	if terr != nil {
-		return Read{}, terr
+	return Read{EPC: uri}, nil
+}
+
+// antenna reads an optional antenna port number 0–64.
+func antenna(m map[string]any, key string) (int, *Error) {
+	a, err := number(m, key)
+	if err != nil || a == nil {
+		return 0, err
 	}
-	r := Read{EPC: uri, Time: t, DeviceClock: dev}
-	if a, aerr := number(m, "antenna"); aerr != nil {
-		return Read{}, aerr
-	} else if a != nil {
-		if *a < 0 || *a > 64 || *a != math.Trunc(*a) {
-			return Read{}, errorf(ReasonValue, "antenna %v is not a port number 0–64", *a)
-		}
-		r.Antenna = int(*a)
+	if *a < 0 || *a > 64 || *a != math.Trunc(*a) {
+		return 0, errorf(ReasonValue, "%s %v is not a port number 0–64", key, *a)
 	}
-	rssi, rerr := number(m, "rssi")
-	if rerr != nil {
-		return Read{}, rerr
+	return int(*a), nil
+}
+
+// rssi reads an optional RSSI, divided by div (100 for centi-dBm), in dBm
+// within -150..20.
+func rssi(m map[string]any, key string, div float64) (*float64, *Error) {
+	v, err := number(m, key)
+	if err != nil || v == nil {
+		return nil, err
 	}
-	if rssi != nil && (*rssi < -150 || *rssi > 20) {
-		return Read{}, errorf(ReasonValue, "rssi %v dBm is outside -150..20", *rssi)
+	d := *v / div
+	if d < -150 || d > 20 {
+		return nil, errorf(ReasonValue, "%s %v is %v dBm, outside -150..20", key, *v, d)
 	}
-	r.RSSI = rssi
-	return r, nil
+	return &d, nil
 }
 
 func decodeSample(raw json.RawMessage, recv time.Time, lim Limits) (Sample, *Error) {
@@ -397,13 +507,17 @@ func decodeSample(raw json.RawMessage, recv time.Time, lim Limits) (Sample, *Err
 		return Sample{}, terr
 	}
 	s := Sample{Time: t, DeviceClock: dev}
+	unit, uerr := temperatureUnit(m)
+	if uerr != nil {
+		return Sample{}, uerr
+	}
 	for _, f := range []struct {
 		key      string
 		dst      **float64
 		min, max float64
 		unit     string
 	}{
-		{"temperature", &s.Temperature, -100, 150, "°C"},
+		{"temperature", &s.Temperature, MinCelsius, MaxCelsius, "°C"},
 		{"humidity", &s.Humidity, 0, 100, "%RH"},
 		{"battery", &s.Battery, 0, 100, "%"},
 	} {
@@ -411,8 +525,21 @@ func decodeSample(raw json.RawMessage, recv time.Time, lim Limits) (Sample, *Err
 		if err != nil {
 			return Sample{}, err
 		}
+		if v != nil && f.key == "temperature" && unit.code != "CEL" {
+			src := *v
+			c := unit.toCelsius(src)
+			if math.IsInf(c, 0) || math.IsNaN(c) {
+				return Sample{}, errorf(ReasonValue, "temperature %v %s is not a finite number of °C", src, unit.code)
+			}
+			v = &c
+			s.SourceUnit, s.SourceTemperature = unit.code, &src
+		}
 		if v != nil && (*v < f.min || *v > f.max) {
-			return Sample{}, errorf(ReasonValue, "%s %v %s is outside the physical range %v..%v", f.key, *v, f.unit, f.min, f.max)
+			shown := fmt.Sprintf("%v %s", *v, f.unit)
+			if s.SourceTemperature != nil && f.key == "temperature" {
+				shown = fmt.Sprintf("%v %s (%v °C)", *s.SourceTemperature, s.SourceUnit, *v)
+			}
+			return Sample{}, errorf(ReasonImplausible, "%s %s is outside the plausible range %v..%v %s", f.key, shown, f.min, f.max, f.unit)
 		}
 		*f.dst = v
 	}

@@ -112,8 +112,8 @@ func TestDecodeSensor(t *testing.T) {
 		t.Fatalf("sample %+v %v", res, err)
 	}
 	for _, c := range []struct{ payload, reason string }{
-		{`{"temperature":999}`, ReasonValue},
-		{`{"humidity":101}`, ReasonValue},
+		{`{"temperature":999}`, ReasonImplausible},
+		{`{"humidity":101}`, ReasonImplausible},
 		{`{"temperature":"4.2"}`, ReasonValue},
 		{`{"battery":50}`, ReasonValue},
 		{`{"temperature":1e999}`, ReasonValue},
