@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/tracegate/tracegate/edge/epc"
-	"github.com/tracegate/tracegate/edge/epcis"
 	"github.com/tracegate/tracegate/gateway/store"
 )
 
@@ -338,6 +337,3 @@ func withoutSensorNoise(h []historyEvent) []historyEvent {
 	}
 	return out
 }
-
-// keep the epcis import for event helpers used by other files of custody.
-var _ = epcis.EventID

@@ -143,6 +143,7 @@ func (s *Service) ingest(ctx context.Context, b batch.Sealed, source string) (In
 	}
 	res.Status, res.NewEvents = "accepted", n
 	s.m.events.Add(float64(n))
+	s.afterIngest(ctx, events)
 	select {
 	case s.wakeAn <- struct{}{}:
 	default:

@@ -14,6 +14,10 @@ type metrics struct {
 	anchorDelay  prometheus.Histogram
 	captures     *prometheus.CounterVec
 	proofs       *prometheus.CounterVec
+	alerts       *prometheus.CounterVec
+	alertErrors  *prometheus.CounterVec
+	excursions   *prometheus.CounterVec
+	alertDelay   prometheus.Histogram
 }
 
 func newMetrics(reg *prometheus.Registry, s *Service) *metrics {
@@ -27,11 +31,15 @@ func newMetrics(reg *prometheus.Registry, s *Service) *metrics {
 		anchorDelay:  prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tracegate_gateway_anchor_delay_seconds", Help: "Time from a batch's acceptance to its anchor.", Buckets: prometheus.ExponentialBuckets(0.005, 2, 16)}),
 		captures:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tracegate_gateway_capture_total", Help: "EPCIS capture requests by outcome."}, []string{"outcome"}),
 		proofs:       prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tracegate_gateway_proofs_total", Help: "Proof requests by outcome."}, []string{"outcome"}),
+		alerts:       prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tracegate_gateway_alerts_total", Help: "Alerts raised, by kind."}, []string{"kind"}),
+		alertErrors:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tracegate_gateway_alert_errors_total", Help: "Alerts that could not be stored or published, by where (store, mqtt)."}, []string{"where"}),
+		excursions:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tracegate_gateway_excursions_total", Help: "Cold-chain excursions by outcome (recorded on the ledger, or the error kind)."}, []string{"outcome"}),
+		alertDelay:   prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tracegate_gateway_breach_alert_delay_seconds", Help: "Time from a batch's acceptance to the excursion alert its readings raised.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}),
 	}
 	if reg == nil {
 		return m
 	}
-	reg.MustRegister(m.batches, m.events, m.anchored, m.anchorErrors, m.anchorSubmit, m.anchorDelay, m.captures, m.proofs)
+	reg.MustRegister(m.batches, m.events, m.anchored, m.anchorErrors, m.anchorSubmit, m.anchorDelay, m.captures, m.proofs, m.alerts, m.alertErrors, m.excursions, m.alertDelay)
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tracegate_gateway_anchor_queue", Help: "Batches waiting for their anchor."},
 		func() float64 { return float64(s.AnchorStatus().Queued) }))
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tracegate_gateway_anchor_queue_oldest_seconds", Help: "Age of the oldest batch waiting for its anchor."},

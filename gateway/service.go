@@ -112,7 +112,12 @@ type Service struct {
 	anMu     sync.Mutex
 	anStatus AnchorStatus
 
-	siteC siteCache
+	siteC    siteCache
+	alertPub AlertPublisher
+	lots     lotCache
+	post     chan []store.IndexedEvent
+	cold     *coldEngine
+	topics   siteTopics
 }
 
 // Option configures a Service.
@@ -132,7 +137,7 @@ func New(cfg Config, l ledger.Ledger, opts ...Option) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{cfg: cfg, log: slog.Default(), led: ledger.Client{L: l}, info: l.Info(),
-		bus: NewBus(), wakeAn: make(chan struct{}, 1), now: time.Now}
+		bus: NewBus(), wakeAn: make(chan struct{}, 1), now: time.Now, post: make(chan []store.IndexedEvent, 1024), cold: newColdEngine()}
 	var reg *prometheus.Registry
 	for _, o := range opts {
 		o(s)
@@ -191,6 +196,9 @@ func (s *Service) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.cap.Run(ctx) })
 	g.Go(func() error { return s.runAnchorer(ctx) })
+	g.Go(func() error { return s.runLedgerWatcher(ctx) })
+	g.Go(func() error { return s.runPostIngest(ctx) })
+	g.Go(func() error { return s.runColdChain(ctx) })
 	err := g.Wait()
 	if errors.Is(err, context.Canceled) {
 		return nil
