@@ -20,14 +20,19 @@ type tempUnit struct {
 
 var (
 	celsius    = tempUnit{"CEL", func(v float64) float64 { return v }}
-	fahrenheit = tempUnit{"FAH", func(v float64) float64 { return roundHundredth((v - 32) * 5 / 9) }}
+	fahrenheit = tempUnit{"FAH", func(v float64) float64 { return roundHundredth((v - 32) / 9 * 5) }}
 	kelvin     = tempUnit{"KEL", func(v float64) float64 { return roundHundredth(v - 273.15) }}
 )
 
 // roundHundredth rounds a converted temperature to 0.01 °C, finer than any
 // cold-chain logger measures, so conversion noise (277.35 K = 4.2000000001
 // °C) does not reach the event.
-func roundHundredth(v float64) float64 { return math.Round(v*100) / 100 }
+func roundHundredth(v float64) float64 {
+	if math.Abs(v) > 1e12 { // far outside any plausible range; v*100 could overflow
+		return v
+	}
+	return math.Round(v*100) / 100
+}
 
 // tempUnits are the accepted spellings (compared case-insensitively): the
 // symbol with or without the degree sign, the single Unicode characters,
