@@ -21,6 +21,9 @@ type SensorReading struct {
 	Temperature *float64 `json:"temperature,omitempty"` // °C
 	Humidity    *float64 `json:"humidity,omitempty"`    // %RH
 	Battery     *int     `json:"battery,omitempty"`     // %
+	// Unit is "F" when the logger reports Fahrenheit (the edge converts);
+	// absent means °C.
+	Unit string `json:"unit,omitempty"`
 }
 
 // EPCISContext is the JSON-LD context of EPCIS 2.0 documents and events.
