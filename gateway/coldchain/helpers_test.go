@@ -60,10 +60,10 @@ func randomStream(rng *rand.Rand, sensor string, n int) []Reading {
 			}
 		}
 		r := Reading{Sensor: sensor, At: t, EventID: fmt.Sprintf("%s-%d", sensor, i), Seq: uint64(i)}
-		if rng.IntN(20) != 0 {
+		if stuck > 0 || rng.IntN(20) != 0 {
 			r.TempC = f(math.Round(c*10) / 10)
 		}
-		if rng.IntN(3) != 0 {
+		if stuck > 0 || rng.IntN(3) != 0 {
 			r.Humidity = f(math.Round(h))
 		}
 		rs = append(rs, r)
