@@ -43,16 +43,16 @@ type Scenario struct {
 // Site is the master data of one site: the topic site ID, its owner, its
 // GLN and SGLN locations, and how the edge maps its readers and sensors.
 type Site struct {
-	ID      string  `json:"id"` // topic site
-	Org     string  `json:"org"`
-	Name    string  `json:"name"`
-	Kind    string  `json:"kind"`
-	Address string  `json:"address,omitempty"`
-	Country string  `json:"country"`
-	Lat     float64 `json:"lat"`
-	Lon     float64 `json:"lon"`
-	GLN     string  `json:"gln"`      // 13 digits
-	Location string `json:"location"` // SGLN URI of the whole site (extension 0)
+	ID        string        `json:"id"` // topic site
+	Org       string        `json:"org"`
+	Name      string        `json:"name"`
+	Kind      string        `json:"kind"`
+	Address   string        `json:"address,omitempty"`
+	Country   string        `json:"country"`
+	Lat       float64       `json:"lat"`
+	Lon       float64       `json:"lon"`
+	GLN       string        `json:"gln"`      // 13 digits
+	Location  string        `json:"location"` // SGLN URI of the whole site (extension 0)
 	Locations []SubLocation `json:"locations"`
 	// Readers and Sensors are keyed by device ID.
 	Readers map[string]ReaderMap `json:"readers,omitempty"`

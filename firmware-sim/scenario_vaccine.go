@@ -142,7 +142,7 @@ func buildVaccine(s *story) error {
 	fail := load.Add(40 * time.Minute)
 	unload := load.Add(3 * time.Hour)
 	coldRoom := s.runLogger(loggerSpec{dev: DevWH1ColdRoom, from: m(0), to: m(180), interval: 5 * time.Minute,
-		env: withDoors(constant(4, 40*time.Minute), 18, []window{{stored.Add(-time.Minute), stored}}),
+		env:     withDoors(constant(4, 40*time.Minute), 18, []window{{stored.Add(-time.Minute), stored}}),
 		initial: 4, noise: 0.1, humidity: 62, battery: 88})
 	reefer := s.runLogger(loggerSpec{dev: DevReeferLogger, from: m(140), to: m(360), interval: time.Minute,
 		env: func(t time.Time) (float64, time.Duration) {

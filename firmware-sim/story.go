@@ -887,3 +887,20 @@ func checkEPC(u string) {
 		panic(fmt.Sprintf("sim: %s: %v", u, err))
 	}
 }
+
+// duplicateLast delivers the n-th last message of a device once more, the
+// same bytes, right after the device's last message.
+func (s *story) duplicateLast(dev string, n int) {
+	var idx []int
+	for i := len(s.msgs) - 1; i >= 0 && len(idx) < n; i-- {
+		if s.msgs[i].Device == dev {
+			idx = append(idx, i)
+		}
+	}
+	if len(idx) < n {
+		return
+	}
+	src := s.msgs[idx[n-1]]
+	at := s.msgs[idx[0]].At.Add(150 * time.Millisecond)
+	s.emit(dev, at, src.Payload, "duplicate")
+}
