@@ -69,8 +69,8 @@ func (s *Service) history(sc store.Scan, member func(string) bool) ([]historyEve
 	var walk func(spans []Containment, depth int) error
 	walk = func(spans []Containment, depth int) error {
 		for _, c := range spans {
-			all = append(all, c)
 			if depth >= maxNesting {
+				all = append(all, c)
 				continue
 			}
 			crecs, _, err := s.st.Walk(store.Scan{Index: store.IdxEPC, Value: c.Parent, From: c.From, To: endOr(c.To), Limit: maxHistory}, nil)
@@ -82,6 +82,12 @@ func (s *Service) history(sc store.Scan, member func(string) bool) ([]historyEve
 				h := toHistory(r, c.Parent)
 				// An empty DELETE by the container ends what it held.
 				if h.Agg != nil && h.Agg.Parent == c.Parent && h.Agg.Action == "DELETE" && len(h.Agg.Children) == 0 && r.EventTime.After(c.From) {
+					c.To = r.EventTime
+					sub = append(sub, h)
+					if !seen[r.EventID] {
+						seen[r.EventID] = true
+						out = append(out, h)
+					}
 					break
 				}
 				sub = append(sub, h)
@@ -90,6 +96,7 @@ func (s *Service) history(sc store.Scan, member func(string) bool) ([]historyEve
 					out = append(out, h)
 				}
 			}
+			all = append(all, c)
 			// The container's own containers, while it held the subject.
 			inner := containments(sub, func(id string) bool { return id == c.Parent })
 			for i := range inner {

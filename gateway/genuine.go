@@ -153,15 +153,16 @@ func (s *Service) packFlags(ctx context.Context, sites map[string]SiteInfo, ev s
 // at other sites.
 func (s *Service) travelCheck(sites map[string]SiteInfo, id string, here SiteInfo, ev store.IndexedEvent) (SuspectFlag, bool) {
 	t := ev.Record.EventTime
-	recs, _, err := s.st.Walk(store.Scan{Index: store.IdxEPC, Value: id, From: t.Add(-24 * time.Hour), To: t.Add(24 * time.Hour), Limit: 500}, nil)
+	// The pack's own events and those of the containers it was in.
+	hist, _, err := s.history(store.Scan{Index: store.IdxEPC, Value: id}, func(x string) bool { return x == id })
 	if err != nil {
 		return SuspectFlag{}, false
 	}
-	for _, r := range recs {
-		if r.EventID == ev.Record.EventID {
+	for _, h := range hist {
+		r := h.Rec
+		if r.EventID == ev.Record.EventID || absDur(t.Sub(r.EventTime)) > 24*time.Hour || r.BizStep == "sensor_reporting" || h.Unmapped {
 			continue
 		}
-		h := toHistory(r, "")
 		other, ok := sites[siteOf(h.place())]
 		if !ok || other.GLN == here.GLN {
 			continue

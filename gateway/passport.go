@@ -33,6 +33,23 @@ type Passport struct {
 	Failed       int             `json:"failed"`
 	Serials      int             `json:"serials,omitempty"`
 	Truncated    bool            `json:"truncated,omitempty"`
+
+	// Custody is the timeline of where it was and who held it.
+	Custody []CustodyStep `json:"custody"`
+	// Containers are the containers it sat in (serials and pallets).
+	Containers []Containment `json:"containers,omitempty"`
+	// Holdings are where a lot's packs are now (lots only).
+	Holdings []Holding `json:"holdings,omitempty"`
+	// Current is where a pack or pallet is now.
+	Current *PackPosition `json:"current,omitempty"`
+	// ColdChain is the lot's exposure, excursions and readings (for
+	// products with a storage profile).
+	ColdChain *ColdChainReport `json:"coldChain,omitempty"`
+	// Suspects are the reasons to doubt this pack (or, for a lot, its
+	// packs).
+	Suspects []SuspectFlag `json:"suspects,omitempty"`
+	// Recall is the regulator's recall of the lot.
+	Recall *ledger.Recall `json:"recall,omitempty"`
 }
 
 // PassportLimit bounds the events on one passport page.
@@ -118,7 +135,72 @@ func (s *Service) Passport(ctx context.Context, dl epc.DigitalLink) (Passport, e
 	if p.Product == nil && len(p.Events) == 0 {
 		return p, errf(KindNotFound, "nothing known", "tracegate knows no product, lot or event for %s", dl.Path())
 	}
+	s.passportExtras(ctx, &p, sc)
 	return p, nil
+}
+
+// passportExtras adds custody, holdings, the cold chain, suspect flags and
+// the recall. Each part is best effort: a part that cannot be read is left
+// out and logged, the rest of the passport still answers.
+func (s *Service) passportExtras(ctx context.Context, p *Passport, sc store.Scan) {
+	var err error
+	switch p.Kind {
+	case "lot":
+		p.Custody, p.Containers, err = s.LotCustody(ctx, p.Link.GTIN, p.Link.Lot)
+		if err == nil {
+			var tr Trace
+			if tr, err = s.TraceForward(ctx, p.Link.GTIN, p.Link.Lot, false); err == nil {
+				p.Holdings = tr.Holdings
+			}
+		}
+	case "serial", "sscc":
+		p.Custody, p.Containers, err = s.Custody(ctx, sc.Value)
+		if pos, perr := s.positions([]string{sc.Value}); perr == nil && len(pos) == 1 && pos[0].Seen {
+			cur := pos[0]
+			if si, ok := s.sites(ctx)[cur.Site]; ok {
+				cur.Org = si.Org
+			}
+			p.Current = &cur
+		}
+		if p.Kind == "serial" {
+			p.Suspects, _ = s.Suspects(sc.Value)
+		}
+	}
+	if err != nil {
+		s.log.Warn("passport custody", "link", p.Link.Path(), "err", err)
+	}
+	if p.Custody == nil {
+		p.Custody = []CustodyStep{}
+	}
+	if p.Lot != nil {
+		if p.Product != nil && p.Product.Profile != nil {
+			if cc, err := s.ColdChain(ctx, p.Lot.GTIN, p.Lot.Lot, true); err == nil {
+				p.ColdChain = &cc
+			} else {
+				s.log.Warn("passport cold chain", "link", p.Link.Path(), "err", err)
+			}
+		}
+		if p.Lot.Status == ledger.LotRecalled {
+			if r, err := s.led.Recall(ctx, s.cfg.Reader, p.Lot.GTIN, p.Lot.Lot); err == nil {
+				p.Recall = &r
+			}
+			if p.Kind == "serial" && !hasReason(p.Suspects, SuspectRecalled) {
+				p.Suspects = append(p.Suspects, SuspectFlag{EPC: sc.Value, Reason: SuspectRecalled, Detail: "lot " + p.Lot.Lot + " is recalled: " + p.Lot.StatusReason, At: p.Lot.StatusAt})
+			}
+		}
+	} else if p.Kind == "serial" && p.Product != nil && !hasReason(p.Suspects, SuspectNotCommissioned) {
+		// A serial of a known product with no lot was never commissioned.
+		p.Suspects = append(p.Suspects, SuspectFlag{EPC: sc.Value, Reason: SuspectNotCommissioned, Detail: "serial never commissioned by the manufacturer of GTIN " + p.Link.GTIN})
+	}
+}
+
+func hasReason(fs []SuspectFlag, r string) bool {
+	for _, f := range fs {
+		if f.Reason == r {
+			return true
+		}
+	}
+	return false
 }
 
 // serialID is the canonical (indexed) ID of a serialised pack.

@@ -128,7 +128,25 @@ func updateCurrent(txn *badger.Txn, ev IndexedEvent) error {
 				continue
 			}
 			if cur.Parent == a.Parent && !r.EventTime.Before(cur.ParentSince) {
+				// Unpacked where the parent was unpacked.
+				if old := placeOf(cur); old != "" {
+					if err := txn.Delete(atKey(old, k)); err != nil {
+						return err
+					}
+				}
 				cur.Parent, cur.ParentSince = "", time.Time{}
+				if !r.EventTime.Before(cur.At) {
+					cur.At, cur.EventID, cur.Type, cur.Action = r.EventTime, r.EventID, r.Type, ev.Action
+					cur.BizStep, cur.Disposition = r.BizStep, ev.Disposition
+					if ev.BizLocation != "" || ev.ReadPoint != "" {
+						cur.BizLocation, cur.ReadPoint = ev.BizLocation, ev.ReadPoint
+					}
+				}
+				if place := placeOf(cur); place != "" {
+					if err := txn.Set(atKey(place, k), nil); err != nil {
+						return err
+					}
+				}
 				if err := setJSON(txn, []byte(pCurrent+k), cur); err != nil {
 					return err
 				}
