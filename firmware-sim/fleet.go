@@ -69,6 +69,12 @@ type Fleet struct {
 	onAck   func(device, topic string, payload []byte)
 	devices []*device
 	started atomic.Bool
+
+	// Play's hooks (see OnMessageAck, BeforeAction, OnProgress).
+	onMsgAck      func(i int, m Message, ackedAt time.Time)
+	beforeAction  func(ctx context.Context, a Action) error
+	progress      func(PlayStats)
+	progressEvery time.Duration
 }
 
 // New validates cfg and builds the fleet's devices.
