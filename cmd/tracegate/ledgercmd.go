@@ -253,5 +253,6 @@ first, or use the portal.`,
 		},
 	}
 	root.AddCommand(regOrg, regUser, regDevice, seed, show)
+	root.AddCommand(ledgerRecordCommands(open, id, printJSON, done)...)
 	return root
 }
