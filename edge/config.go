@@ -14,7 +14,7 @@ import (
 
 // Config configures an edge agent. Zero fields take the defaults of
 // Defaults; environment variables TRACEGATE_EDGE_* override the file (see
-// docs/configuration.md).
+// docs/edge.md).
 type Config struct {
 	// ID is the edge's device ID, the one registered on the ledger with the
 	// edge's public key.

@@ -70,6 +70,7 @@ type stepStats struct {
 	dead       map[string]int
 	reads      int
 	unmapped   int
+	status     []decode.Status
 	newPending bool
 }
 
@@ -89,6 +90,7 @@ func (a *Agent) applyStats(s *stepStats) {
 	a.m.duplicates.WithLabelValues("event").Add(float64(s.dupEvent))
 	a.m.reads.Add(float64(s.reads))
 	a.m.unmapped.Add(float64(s.unmapped))
+	a.countStatus(s.status)
 	if s.newPending {
 		a.mu.Lock()
 		if a.pendingAt.IsZero() {
@@ -280,6 +282,7 @@ func (a *Agent) applyEntry(tx *journal.Tx, win map[string]*journal.Window, st *s
 		return a.deadLetter(tx, st, raw, -1, reason, pe.derr.Error())
 	}
 	st.unmapped += pe.unmapped
+	st.status = append(st.status, pe.res.Status...)
 	for _, r := range pe.res.Rejects {
 		if err := a.deadLetter(tx, st, raw, r.Index, r.Reason, r.Msg); err != nil {
 			return err
@@ -296,6 +299,10 @@ func (a *Agent) applyEntry(tx *journal.Tx, win map[string]*journal.Window, st *s
 			reason := decode.ReasonValue
 			if pv.kind == "scanner" {
 				reason = decode.ReasonEPCIS
+			}
+			var de *decode.Error
+			if errors.As(pv.err, &de) {
+				reason = de.Reason // e.g. unmapped-device from sensorEvent
 			}
 			idx := pv.idx
 			if len(pe.events) == 1 {

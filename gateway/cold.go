@@ -34,6 +34,9 @@ const DefaultSensorInterval = 5 * time.Minute
 const maxEvidence = 200
 
 type coldEngine struct {
+	// stuck finds sensors that repeat one value (a fault, not an
+	// excursion); keyed by sensor alone.
+	stuck *coldchain.Detector
 	mu    sync.Mutex
 	dirty map[store.LotRef]time.Time // lot -> when the reading that dirtied it was accepted
 	wake  chan struct{}
@@ -49,7 +52,7 @@ type subjEntry struct {
 const subjTTL = 2 * time.Second
 
 func newColdEngine() *coldEngine {
-	return &coldEngine{dirty: map[store.LotRef]time.Time{}, wake: make(chan struct{}, 1), subj: map[string]subjEntry{}}
+	return &coldEngine{stuck: coldchain.NewDetector(coldchain.DetectorConfig{}), dirty: map[store.LotRef]time.Time{}, wake: make(chan struct{}, 1), subj: map[string]subjEntry{}}
 }
 
 func (c *coldEngine) mark(l store.LotRef, at time.Time) {
@@ -78,6 +81,7 @@ func (s *Service) coldIngest(ctx context.Context, evs []store.IndexedEvent) {
 	now := s.now()
 	for _, ev := range evs {
 		if ev.Sensor != nil {
+			s.watchSensor(ctx, ev)
 			for _, subj := range ev.Sensor.Subjects {
 				for _, l := range s.lotsExposedTo(subj) {
 					s.cold.mark(l, now)
@@ -558,4 +562,37 @@ func evidenceSample(rs []coldchain.Reading, n int) []coldchain.Reading {
 		out = append(out, rs[k])
 	}
 	return out
+}
+
+// watchSensor feeds a sensor reading to the stuck-sensor rule and raises
+// a sensor-fault alert when the sensor is stuck.
+func (s *Service) watchSensor(ctx context.Context, ev store.IndexedEvent) {
+	sv := ev.Sensor
+	r := coldchain.Reading{Sensor: sv.Sensor, At: ev.Record.EventTime, TempC: sv.TempC, Humidity: sv.Humidity, EventID: ev.Record.EventID}
+	for _, tr := range s.cold.stuck.Feed("", r, ledger.StorageProfile{}) {
+		if tr.Kind != coldchain.SensorStuck || tr.Stuck == nil {
+			continue
+		}
+		site := ""
+		if len(sv.Subjects) > 0 {
+			site = siteOf(sv.Subjects[0])
+		}
+		val := ""
+		if tr.Stuck.TempC != nil {
+			val = fmt.Sprintf("%.2f °C", *tr.Stuck.TempC)
+		}
+		if tr.Stuck.Humidity != nil {
+			if val != "" {
+				val += ", "
+			}
+			val += fmt.Sprintf("%.1f %%RH", *tr.Stuck.Humidity)
+		}
+		s.raise(ctx, Alert{
+			ID: "sensor-stuck/" + sv.Sensor + "/" + tr.Stuck.Start.UTC().Format(time.RFC3339Nano), Kind: AlertSensorFault, Severity: "warning",
+			EventTime: tr.Stuck.Detected, Site: site, Sensor: sv.Sensor,
+			Title:   "Sensor stuck: " + sv.Sensor,
+			Message: fmt.Sprintf("%d identical readings (%s) since %s: the logger is probably faulty; its readings cannot show an excursion. Check or replace it.", tr.Stuck.Readings, val, tr.Stuck.Start.UTC().Format("2006-01-02 15:04Z")),
+			Data:    tr.Stuck,
+		})
+	}
 }

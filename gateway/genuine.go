@@ -25,6 +25,9 @@ const (
 	SuspectNotCommissioned  = "not-commissioned"
 	SuspectImpossibleTravel = "impossible-travel"
 	SuspectRecalled         = "recalled"
+	// AnomalyUnpackedUnknown flags a container unpacked (an aggregation
+	// DELETE) that no event ever packed: its contents' history is unknown.
+	AnomalyUnpackedUnknown = "unpacked-never-packed"
 )
 
 // MaxTravelKmh is the fastest plausible movement of goods between sites
@@ -112,6 +115,10 @@ func (s *Service) checkGenuine(ctx context.Context, evs []store.IndexedEvent) {
 			site = siteOf(place)
 		}
 		var flags []SuspectFlag
+		if a := ev.Aggregation; a != nil && a.Action == "DELETE" && !s.everPacked(a.Parent, ev.Record.EventTime) {
+			flags = append(flags, SuspectFlag{EPC: a.Parent, Reason: AnomalyUnpackedUnknown, Site: site, EventID: ev.Record.EventID, At: ev.Record.EventTime,
+				Detail: "unpacked, but no event ever packed it: what it held has no history here"})
+		}
 		for _, id := range ev.EPCs {
 			gtin, ok := isPack(id)
 			if !ok {
@@ -218,6 +225,7 @@ func (s *Service) reportSuspects(ctx context.Context, ev store.IndexedEvent, sit
 			SuspectNotCommissioned:  "Suspect packs: serials never commissioned",
 			SuspectImpossibleTravel: "Suspect packs: seen at two places too far apart",
 			SuspectRecalled:         "Recalled goods seen",
+			AnomalyUnpackedUnknown:  "Unpacked a container that was never packed",
 		}[r]
 		s.raise(ctx, Alert{
 			ID: "suspect/" + r + "/" + ev.Record.EventID, Kind: AlertSuspect, Severity: "critical",
@@ -289,4 +297,17 @@ func (s *Service) AllSuspects(limit int) ([]SuspectFlag, error) {
 		}
 	}
 	return out, nil
+}
+
+// everPacked reports whether any aggregation event put something into
+// parent before t.
+func (s *Service) everPacked(parent string, t time.Time) bool {
+	recs, _, err := s.st.Walk(store.Scan{Index: store.IdxEPC, Value: parent, To: t, Limit: 1}, func(r *store.EventRecord) bool {
+		if r.Type != "AggregationEvent" {
+			return false
+		}
+		h := toHistory(*r, "")
+		return h.Agg != nil && h.Agg.Parent == parent && (h.Agg.Action == "ADD" || h.Agg.Action == "OBSERVE")
+	})
+	return err != nil || len(recs) > 0
 }

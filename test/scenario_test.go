@@ -106,7 +106,7 @@ func publishScenario(t *testing.T, pub publishFn) scenario {
 	must(pub("dock-in-1", rfid, fmt.Appendf(nil, `{"epc":"307C257BF7194E4000001A85","ts":%q}`, ts(t1))))                   // partition 7
 	must(pub("dock-in-1", rfid, fmt.Appendf(nil, `{"epc":"https://id.gs1.org/01/00614141100018/21/77","ts":%q}`, ts(t1)))) // check digit
 	must(pub("handheld-1", "tracegate/wh1/scanner/handheld-1", []byte(`{"type":"ObjectEvent"}`)))
-	sc.deadReasons = []string{"bad_json", "bad_time", "bad_value", "bad_epc", "not_epcis"}
+	sc.deadReasons = []string{"bad_json", "bad_time", "implausible-value", "bad_epc", "not_epcis"}
 	sc.badEPCs = 4 // not-an-epc, bad header, bad partition, bad check digit
 	return sc
 }

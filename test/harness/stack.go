@@ -21,6 +21,7 @@ import (
 	"github.com/tracegate/tracegate/edge"
 	"github.com/tracegate/tracegate/edge/broker"
 	"github.com/tracegate/tracegate/edge/journal"
+	sim "github.com/tracegate/tracegate/firmware-sim"
 	"github.com/tracegate/tracegate/gateway"
 	"github.com/tracegate/tracegate/gateway/demo"
 	"github.com/tracegate/tracegate/ledger"
@@ -63,7 +64,25 @@ func FreeAddr() (string, error) {
 type Option func(*options)
 
 type options struct {
-	ledger ledger.Ledger
+	ledger   ledger.Ledger
+	scenario *sim.Scenario
+	alerts   gateway.AlertPublisher
+}
+
+// WithScenario seeds a simulator scenario's master data (sites, products,
+// lots), maps its devices in the edge and gives the gateway its sites'
+// alert topics.
+func WithScenario(sc *sim.Scenario) Option { return func(o *options) { o.scenario = sc } }
+
+// alertSink forwards the gateway's alerts to the broker, set once the
+// broker exists.
+type alertSink struct{ b *broker.Broker }
+
+func (a *alertSink) PublishAlert(topic string, payload []byte) error {
+	if a.b == nil {
+		return errors.New("no broker yet")
+	}
+	return a.b.Publish(topic, payload, false, 1)
 }
 
 // WithLedger runs the gateway on l (for example a Fabric network's) instead
@@ -105,10 +124,17 @@ func StartGateway(ctx context.Context, dir string, log *slog.Logger, opts ...Opt
 	// Device IDs are unique per run: a shared ledger (one Fabric network
 	// for a test package) keeps every device ever registered.
 	g.Run = runID()
+	gopts := []gateway.Option{gateway.WithLogger(log), gateway.WithRegistry(g.Reg)}
+	if o.scenario != nil {
+		gopts = append(gopts, gateway.WithSiteTopics(demo.SiteTopics(o.scenario)))
+	}
+	if o.alerts != nil {
+		gopts = append(gopts, gateway.WithAlertPublisher(o.alerts))
+	}
 	svc, err := gateway.New(gateway.Config{
 		DataDir: filepath.Join(dir, "gateway"), Reader: ledger.Identity{Org: GatewayOrg, User: ledger.AdminUser}, PublicURL: g.URL,
 		Capture: gateway.CaptureConfig{Edge: "capture-" + g.Run},
-	}, led, gateway.WithLogger(log), gateway.WithRegistry(g.Reg))
+	}, led, gopts...)
 	if err != nil {
 		g.closeStores()
 		return nil, err
@@ -118,6 +144,12 @@ func StartGateway(ctx context.Context, dir string, log *slog.Logger, opts ...Opt
 	if err := demo.Seed(ctx, svc, []demo.Device{{ID: capID, Org: GatewayOrg, Kind: ledger.DeviceCapture, PublicKey: capKey}}, log); err != nil {
 		g.closeStores()
 		return nil, err
+	}
+	if o.scenario != nil {
+		if err := demo.SeedScenario(ctx, svc, o.scenario); err != nil {
+			g.closeStores()
+			return nil, err
+		}
 	}
 	app, err := web.New(svc, web.Config{PublicURL: g.URL, Registry: g.Reg, Places: demo.Places})
 	if err != nil {
@@ -239,12 +271,24 @@ func StartEmbedded(ctx context.Context, dir string, accounts []broker.Account, l
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(discard{}, nil))
 	}
-	g, err := StartGateway(ctx, dir, log, opts...)
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	sink := &alertSink{}
+	g, err := StartGateway(ctx, dir, log, append(opts, func(o *options) { o.alerts = sink })...)
 	if err != nil {
 		return nil, err
 	}
 	e := &Embedded{Gateway: g, done: make(chan error, 2)}
-	a, err := edge.New(EdgeConfig("edge-wh1-"+g.Run, filepath.Join(dir, "edge"), g.URL), edge.WithLogger(log), edge.WithRegistry(g.Reg))
+	ecfg := EdgeConfig("edge-wh1-"+g.Run, filepath.Join(dir, "edge"), g.URL)
+	if o.scenario != nil {
+		for id, s := range demo.EdgeSites(o.scenario) {
+			ecfg.Sites[id] = s
+		}
+		ecfg.Smoothing.Window = time.Second
+	}
+	a, err := edge.New(ecfg, edge.WithLogger(log), edge.WithRegistry(g.Reg))
 	if err != nil {
 		g.Close()
 		return nil, err
@@ -270,6 +314,7 @@ func StartEmbedded(ctx context.Context, dir string, accounts []broker.Account, l
 		return nil, err
 	}
 	e.Broker = b
+	sink.b = b
 	rctx, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
 	go func() { e.done <- ignoreCanceled(a.Run(rctx)) }()
