@@ -110,6 +110,36 @@ func order(a, b Reading) int {
 	return cmpOpt(a.Humidity, b.Humidity)
 }
 
+const smallGroup = 8
+
+// valueKey is a reading's values as a map key, equal exactly when
+// sameValues is true (all NaNs are one value, −0 is 0).
+type valueKey struct {
+	hasT, hasH bool
+	t, h       uint64
+}
+
+func canon(v float64) uint64 {
+	switch {
+	case math.IsNaN(v):
+		return math.Float64bits(math.NaN())
+	case v == 0:
+		return 0
+	}
+	return math.Float64bits(v)
+}
+
+func keyOf(r Reading) valueKey {
+	var k valueKey
+	if r.TempC != nil {
+		k.hasT, k.t = true, canon(*r.TempC)
+	}
+	if r.Humidity != nil {
+		k.hasH, k.h = true, canon(*r.Humidity)
+	}
+	return k
+}
+
 // Normalise returns one sensor's readings sorted (by time, then Seq,
 // EventID, Edge, values) with duplicates collapsed. The input is not
 // modified. Duplicates:
@@ -126,7 +156,8 @@ func Normalise(rs []Reading) []Reading {
 	slices.SortStableFunc(out, order)
 	var seen map[string]struct{}
 	res := out[:0]
-	group := 0 // index in res of the first reading at the current instant
+	group := 0                       // index in res of the first reading at the current instant
+	var values map[valueKey]struct{} // the group's values, once it is large
 	for _, r := range out {
 		if r.EventID != "" {
 			if seen == nil {
@@ -138,18 +169,33 @@ func Normalise(rs []Reading) []Reading {
 			seen[r.EventID] = struct{}{}
 		}
 		if len(res) > 0 && res[len(res)-1].At.Equal(r.At) {
-			dup := false
-			for _, k := range res[group:] {
-				if sameValues(k, r) {
-					dup = true
-					break
+			if len(res)-group < smallGroup {
+				dup := false
+				for _, k := range res[group:] {
+					if sameValues(k, r) {
+						dup = true
+						break
+					}
 				}
-			}
-			if dup {
-				continue
+				if dup {
+					continue
+				}
+			} else {
+				// Many readings at one instant: a set, so that a flood of
+				// conflicting readings costs linear time.
+				if values == nil {
+					values = map[valueKey]struct{}{}
+					for _, k := range res[group:] {
+						values[keyOf(k)] = struct{}{}
+					}
+				}
+				if _, dup := values[keyOf(r)]; dup {
+					continue
+				}
+				values[keyOf(r)] = struct{}{}
 			}
 		} else {
-			group = len(res)
+			group, values = len(res), nil
 		}
 		res = append(res, r)
 	}

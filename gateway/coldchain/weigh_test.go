@@ -1,6 +1,7 @@
 package coldchain
 
 import (
+	"math"
 	"testing"
 	"time"
 )
@@ -77,5 +78,26 @@ func TestNormaliseOrderIndependent(t *testing.T) {
 		if !na[i].At.Equal(nb[i].At) || !sameValues(na[i], nb[i]) {
 			t.Fatalf("[%d] %+v vs %+v", i, na[i], nb[i])
 		}
+	}
+}
+
+func TestNormaliseManyAtOneInstant(t *testing.T) {
+	// 20 000 readings at one instant with 1 000 distinct values (each
+	// repeated 20 times): linear time, 1 000 kept, sharing the default.
+	rs := make([]Reading, 0, 20000)
+	for i := range 20000 {
+		rs = append(rs, Reading{At: t0, TempC: f(float64(i % 1000)), Seq: uint64(i % 7)})
+	}
+	rs = append(rs, Reading{At: t0, TempC: f(math.NaN())}, Reading{At: t0, TempC: f(math.NaN())}, Reading{At: t0, TempC: f(math.Copysign(0, -1))})
+	start := time.Now()
+	ws := Weigh(rs, 1000*time.Minute)
+	if len(ws) != 1001 {
+		t.Fatalf("kept %d, want 1001 (1000 values and one NaN)", len(ws))
+	}
+	if ws[0].Weight != 1000*time.Minute/1001 {
+		t.Errorf("weight %v", ws[0].Weight)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v", d)
 	}
 }
