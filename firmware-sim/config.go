@@ -18,8 +18,8 @@ const (
 	KindScanner = "scanner"
 )
 
-// FormatDefault is the payload layout of DESIGN.md ("MQTT"); vendor
-// formats (Impinj, Zebra) will be added as further values of Device.Format.
+// FormatDefault is the payload layout of DESIGN.md ("MQTT"); RFID readers
+// may also use FormatImpinj or FormatZebraFX.
 const FormatDefault = "tracegate"
 
 // What a device does with a new reading when its outbox is full.
@@ -193,6 +193,34 @@ type SensorConfig struct {
 	// A Battery of 0 leaves the field out.
 	Battery      float64 `yaml:"battery"`
 	BatteryDrain float64 `yaml:"battery_drain"`
+	// Unit is "C" (default) or "F": a Fahrenheit logger publishes
+	// {"ts", "temperature", "unit": "F"} (no humidity or battery).
+	Unit string `yaml:"unit"`
+	// Faults makes the logger misbehave; nil for none.
+	Faults *SensorFaults `yaml:"faults,omitempty"`
+}
+
+// SensorFaults are the faults a logger can simulate. Times count from
+// the logger's first reading in nominal intervals (whatever the Rate).
+type SensorFaults struct {
+	// CompressorFailAfter: from then on there is no cooling and the air
+	// heads for Ambient with the time constant (0: never).
+	CompressorFailAfter time.Duration `yaml:"compressor_fail_after"`
+	// DriftPerHour is a measurement offset growing linearly, °C per hour.
+	DriftPerHour float64 `yaml:"drift_per_hour"`
+	// StickAfter..StickAfter+StickFor the sensor repeats its last value.
+	StickAfter time.Duration `yaml:"stick_after"`
+	StickFor   time.Duration `yaml:"stick_for"`
+	// ClockSkew offsets the payload timestamps.
+	ClockSkew time.Duration `yaml:"clock_skew"`
+	// DuplicateChance is the chance a payload is published twice (the
+	// same bytes); SwapChance the chance it is published after the next.
+	DuplicateChance float64 `yaml:"duplicate_chance"`
+	SwapChance      float64 `yaml:"swap_chance"`
+	// OfflineAfter..OfflineAfter+OfflineFor nothing is published; the
+	// buffered payloads burst out in order with the next reading.
+	OfflineAfter time.Duration `yaml:"offline_after"`
+	OfflineFor   time.Duration `yaml:"offline_for"`
 }
 
 // DefaultSensorConfig returns a cold room at 5 °C.
@@ -426,8 +454,8 @@ func (d Device) validate(lots map[string]bool) error {
 	if d.Messages < 0 {
 		return invalid("messages %d is negative", d.Messages)
 	}
-	if d.Format != FormatDefault {
-		return invalid("format %q not supported (only %q yet)", d.Format, FormatDefault)
+	if d.Format != FormatDefault && !(d.Kind == KindRFID && (d.Format == FormatImpinj || d.Format == FormatZebraFX)) {
+		return invalid("format %q not supported for a %s (rfid: %q, %q or %q; sensor and scanner: %q)", d.Format, d.Kind, FormatDefault, FormatImpinj, FormatZebraFX, FormatDefault)
 	}
 	checkLots := func(names []string) error {
 		for _, n := range names {
@@ -473,6 +501,16 @@ func (d Device) validate(lots map[string]bool) error {
 			return invalid("battery %v must be in 0..100 and battery_drain non-negative", s.Battery)
 		case math.Abs(s.Setpoint) > 100 || math.Abs(s.Ambient) > 100:
 			return invalid("setpoint and ambient must be within ±100 °C")
+		case s.Unit != "" && s.Unit != "C" && s.Unit != "F":
+			return invalid("unit %q is not C or F", s.Unit)
+		}
+		if f := s.Faults; f != nil {
+			switch {
+			case f.CompressorFailAfter < 0 || f.StickAfter < 0 || f.StickFor < 0 || f.OfflineAfter < 0 || f.OfflineFor < 0:
+				return invalid("fault times must not be negative")
+			case f.DuplicateChance < 0 || f.DuplicateChance > 1 || f.SwapChance < 0 || f.SwapChance > 1:
+				return invalid("duplicate_chance and swap_chance must be in 0..1")
+			}
 		}
 		return nil
 	case KindScanner:

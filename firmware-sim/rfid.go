@@ -3,8 +3,10 @@ package sim
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -12,14 +14,18 @@ import (
 // (a pallet and its items) goes through, and each tag is read ReadsMin to
 // ReadsMax times within about a second on one or two adjacent antennas.
 type rfidGen struct {
-	cfg    RFIDConfig
-	rng    *rand.Rand
-	groups []passGroup
-	cursor int
+	cfg      RFIDConfig
+	rng      *rand.Rand
+	groups   []passGroup
+	cursor   int
+	format   string
+	host     string
+	eventNum int // Zebra: per reader, increasing
 }
 
 func newRFIDGen(d Device, cat *catalog, rng *rand.Rand) *rfidGen {
-	return &rfidGen{cfg: *d.RFID, rng: rng, groups: cat.groups(cat.selected(d.RFID.Lots), d.RFID.TagsPerPass)}
+	return &rfidGen{cfg: *d.RFID, rng: rng, groups: cat.groups(cat.selected(d.RFID.Lots), d.RFID.TagsPerPass),
+		format: d.Format, host: "impinj-" + d.ID + "." + d.Site + ".example"}
 }
 
 func (g *rfidGen) next(now time.Time) ([][]byte, error) {
@@ -85,6 +91,12 @@ func (g *rfidGen) next(now time.Time) ([][]byte, error) {
 		out[i] = r.RFIDRead
 	}
 
+	switch g.format {
+	case FormatImpinj:
+		return g.impinj(now, out)
+	case FormatZebraFX:
+		return g.zebra(out)
+	}
 	var msgs [][]byte
 	if !g.cfg.Batch {
 		for _, r := range out {
@@ -104,6 +116,69 @@ func (g *rfidGen) next(now time.Time) ([][]byte, error) {
 		}
 		msgs = append(msgs, b)
 		out = out[n:]
+	}
+	return msgs, nil
+}
+
+// impinj writes reads as Impinj tagInventory events, one per message,
+// after an inventoryStatus event on about one pass in four.
+func (g *rfidGen) impinj(now time.Time, reads []RFIDRead) ([][]byte, error) {
+	var msgs [][]byte
+	if g.rng.IntN(4) == 0 {
+		b, err := json.Marshal(ImpinjEvent{Timestamp: ImpinjTime(now), Hostname: g.host, EventType: "inventoryStatus",
+			InventoryStatusEvent: &ImpinjInventoryStatus{InventoryStatus: "running"}})
+		if err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, b)
+	}
+	for _, r := range reads {
+		ts, err := time.Parse(time.RFC3339Nano, r.TS)
+		if err != nil {
+			return nil, err
+		}
+		b, err := json.Marshal(ImpinjEvent{Timestamp: ImpinjTime(ts.Add(2 * time.Millisecond)), Hostname: g.host, EventType: "tagInventory",
+			TagInventoryEvent: &ImpinjTagInventory{EPCHex: r.EPC, AntennaPort: r.Antenna, AntennaName: fmt.Sprintf("Antenna %d", r.Antenna),
+				PeakRSSICdbm: int(math.Round(r.RSSI * 100)), Frequency: euChannelsKHz[g.rng.IntN(len(euChannelsKHz))],
+				TransmitPowerCdbm: 3000, LastSeenTime: ImpinjSeenTime(ts)}})
+		if err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, b)
+	}
+	return msgs, nil
+}
+
+// zebra writes reads as Zebra FX tag reports (reads 1 each), one object
+// per message, or arrays of up to MaxBatch with Batch.
+func (g *rfidGen) zebra(reads []RFIDRead) ([][]byte, error) {
+	evs := make([]ZebraEvent, len(reads))
+	for i, r := range reads {
+		ts, err := time.Parse(time.RFC3339Nano, r.TS)
+		if err != nil {
+			return nil, err
+		}
+		g.eventNum++
+		evs[i] = ZebraEvent{Data: ZebraData{EventNum: g.eventNum, Format: "epc", IDHex: strings.ToLower(r.EPC), Antenna: r.Antenna,
+			PeakRSSI: int(math.Round(r.RSSI)), Channel: float64(euChannelsKHz[g.rng.IntN(len(euChannelsKHz))]) / 1000, Reads: 1},
+			Timestamp: ZebraTime(ts), Type: "SIMPLE"}
+	}
+	var msgs [][]byte
+	for len(evs) > 0 {
+		var b []byte
+		var err error
+		if !g.cfg.Batch {
+			b, err = json.Marshal(evs[0])
+			evs = evs[1:]
+		} else {
+			n := min(len(evs), g.cfg.MaxBatch)
+			b, err = json.Marshal(evs[:n])
+			evs = evs[n:]
+		}
+		if err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, b)
 	}
 	return msgs, nil
 }
