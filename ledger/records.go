@@ -164,7 +164,8 @@ const (
 // SiteKinds lists the valid site kinds.
 var SiteKinds = []string{SiteFactory, SiteWarehouse, SiteDistributionCentre, SiteHospital, SitePharmacy, SiteDepot, SiteClinic}
 
-// SubLocationKinds lists the valid sub-location kinds.
+// SubLocationKinds lists common sub-location kinds, for forms and docs; the
+// contract accepts any lowercase token (a-z, 0-9, -) as a kind.
 var SubLocationKinds = []string{"dock-door", "cold-room", "freezer", "packing-station", "storage", "vehicle", "ward", "pharmacy", "receiving", "shipping", "dispensary", "quarantine", "office", "other"}
 
 // Recall is a regulator's recall of a lot.
