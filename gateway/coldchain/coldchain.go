@@ -91,7 +91,7 @@ func sameValues(a, b Reading) bool {
 // order is the total order of readings: time, then the edge's sequence
 // number, event ID, edge, and values, so that the result does not depend
 // on the order the readings arrived in.
-func order(a, b Reading) int {
+func order(a, b *Reading) int {
 	if c := a.At.Compare(b.At); c != 0 {
 		return c
 	}
@@ -152,8 +152,35 @@ func keyOf(r Reading) valueKey {
 //     (a conflicting reading must not hide an excursion); they share the
 //     instant's weight equally (see Weigh).
 func Normalise(rs []Reading) []Reading {
-	out := slices.Clone(rs)
-	slices.SortStableFunc(out, order)
+	// Sort small keys rather than the readings: swapping them is cheaper
+	// than swapping readings (and their pointers' write barriers), and
+	// most comparisons are settled by the time alone.
+	type key struct {
+		sec  int64
+		nsec int32
+		i    int32
+	}
+	keys := make([]key, len(rs))
+	for i := range rs {
+		keys[i] = key{rs[i].At.Unix(), int32(rs[i].At.Nanosecond()), int32(i)}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if a.sec != b.sec {
+			return cmp.Compare(a.sec, b.sec)
+		}
+		if a.nsec != b.nsec {
+			return cmp.Compare(a.nsec, b.nsec)
+		}
+		if c := order(&rs[a.i], &rs[b.i]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.i, b.i) // stable
+	})
+	idx := keys
+	out := make([]Reading, len(rs))
+	for i, k := range idx {
+		out[i] = rs[k.i]
+	}
 	var seen map[string]struct{}
 	res := out[:0]
 	group := 0                       // index in res of the first reading at the current instant
@@ -220,23 +247,33 @@ func Weigh(rs []Reading, defaultInterval time.Duration) []Weighted {
 
 // weigh weighs readings that are already normalised.
 func weigh(rs []Reading, defaultInterval time.Duration) []Weighted {
+	w := weights(len(rs), func(i int) time.Time { return rs[i].At }, defaultInterval)
 	ws := make([]Weighted, len(rs))
-	if len(rs) == 0 {
+	for i, r := range rs {
+		ws[i] = Weighted{Reading: r, Weight: w[i]}
+	}
+	return ws
+}
+
+// weights returns the weights of n normalised readings whose times at
+// returns (see Weigh).
+func weights(n int, at func(int) time.Time, defaultInterval time.Duration) []time.Duration {
+	ws := make([]time.Duration, n)
+	if n == 0 {
 		return ws
 	}
-	var intervals []time.Duration
-	for i := 0; i < len(rs); {
+	intervals := make([]time.Duration, 0, n)
+	for i := 0; i < n; {
 		j := i + 1
-		for j < len(rs) && rs[j].At.Equal(rs[i].At) {
+		for j < n && at(j).Equal(at(i)) {
 			j++
 		}
-		var w time.Duration
-		if j < len(rs) {
-			w = rs[j].At.Sub(rs[i].At)
+		if j < n {
+			w := at(j).Sub(at(i))
 			intervals = append(intervals, w)
-		}
-		for k := i; k < j; k++ {
-			ws[k] = Weighted{Reading: rs[k], Weight: w}
+			for k := i; k < j; k++ {
+				ws[k] = w
+			}
 		}
 		i = j
 	}
@@ -244,22 +281,23 @@ func weigh(rs []Reading, defaultInterval time.Duration) []Weighted {
 	if len(intervals) > 0 {
 		last = median(intervals)
 	}
-	// The last instant's group, then split every group's weight equally.
-	i := len(rs) - 1
-	for i > 0 && rs[i-1].At.Equal(rs[len(rs)-1].At) {
+	// The last instant's readings weigh the median interval.
+	i := n - 1
+	for i > 0 && at(i-1).Equal(at(n-1)) {
 		i--
 	}
-	for k := i; k < len(rs); k++ {
-		ws[k].Weight = last
+	for k := i; k < n; k++ {
+		ws[k] = last
 	}
-	for i := 0; i < len(ws); {
+	// Readings sharing an instant split its weight equally.
+	for i := 0; i < n; {
 		j := i + 1
-		for j < len(ws) && ws[j].At.Equal(ws[i].At) {
+		for j < n && at(j).Equal(at(i)) {
 			j++
 		}
-		if n := time.Duration(j - i); n > 1 {
-			for k := i; k < j; k++ {
-				ws[k].Weight /= n
+		if k := time.Duration(j - i); k > 1 {
+			for m := i; m < j; m++ {
+				ws[m] /= k
 			}
 		}
 		i = j

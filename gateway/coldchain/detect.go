@@ -92,10 +92,10 @@ func Detect(p ledger.StorageProfile, sensor string, rs []Reading, defaultInterva
 func detectNormalised(p ledger.StorageProfile, sensor string, rs []Reading, defaultInterval time.Duration) []Excursion {
 	var out []Excursion
 	if p.MinC != nil || p.MaxC != nil {
-		out = detectQuantity(out, p, sensor, qTemp, weigh(filter(rs, hasTemp), defaultInterval))
+		out = detectQuantity(out, p, sensor, qTemp, rs, defaultInterval)
 	}
 	if p.MaxHumidity != nil {
-		out = detectQuantity(out, p, sensor, qHumidity, weigh(filter(rs, hasHumidity), defaultInterval))
+		out = detectQuantity(out, p, sensor, qHumidity, rs, defaultInterval)
 	}
 	sortExcursions(out)
 	return out
@@ -113,42 +113,61 @@ func sortExcursions(es []Excursion) {
 	})
 }
 
-func detectQuantity(out []Excursion, p ledger.StorageProfile, sensor string, q quantity, ws []Weighted) []Excursion {
+// series returns the positions in rs of the readings that have quantity
+// q and their weights as a series of their own.
+func (q quantity) series(rs []Reading, defaultInterval time.Duration) ([]int32, []time.Duration) {
+	pos := make([]int32, 0, len(rs))
+	for i, r := range rs {
+		if _, ok := q.value(r); ok {
+			pos = append(pos, int32(i))
+		}
+	}
+	return pos, weights(len(pos), func(i int) time.Time { return rs[pos[i]].At }, defaultInterval)
+}
+
+func detectQuantity(out []Excursion, p ledger.StorageProfile, sensor string, q quantity, rs []Reading, defaultInterval time.Duration) []Excursion {
+	pos, ws := q.series(rs, defaultInterval)
 	var cur *Excursion
 	var acc mktAcc
-	closeRun := func() {
+	first := 0 // position in pos of the current excursion's first reading
+	closeRun := func(end int) {
 		if q.temp {
 			cur.MKTC = acc.ptr()
+		}
+		cur.Readings = make([]Reading, 0, end-first)
+		for _, k := range pos[first:end] {
+			cur.Readings = append(cur.Readings, rs[k])
 		}
 		out = append(out, *cur)
 		cur = nil
 	}
-	for _, w := range ws {
-		v, _ := q.value(w.Reading)
+	for i, k := range pos {
+		r := &rs[k]
+		v, _ := q.value(*r)
 		kind, limit := q.classify(p, v)
 		if cur != nil && kind != cur.Kind {
-			closeRun()
+			closeRun(i)
 		}
 		if kind == "" {
 			continue
 		}
 		if cur == nil {
-			cur = &Excursion{Kind: kind, Sensor: sensor, Start: w.At, Peak: v, Limit: limit, Unit: q.unit}
+			cur = &Excursion{Kind: kind, Sensor: sensor, Start: r.At, Peak: v, Limit: limit, Unit: q.unit}
 			acc = mktAcc{}
+			first = i
 		}
-		cur.End = w.At
-		cur.Duration += w.Weight
+		cur.End = r.At
+		cur.Duration += ws[i]
 		if further(kind, v, cur.Peak) {
 			cur.Peak = v
 		}
-		cur.Readings = append(cur.Readings, w.Reading)
 		if q.temp {
-			acc.add(v, w.Weight)
+			acc.add(v, ws[i])
 		}
 	}
 	if cur != nil {
 		cur.Open = true
-		closeRun()
+		closeRun(len(pos))
 	}
 	return out
 }

@@ -133,11 +133,11 @@ func Summarise(p ledger.StorageProfile, perSensor map[string][]Reading, defaultI
 		if len(rs) > 0 {
 			f.First, f.Last = rs[0].At, rs[len(rs)-1].At
 		}
-		temps := weigh(filter(rs, hasTemp), defaultInterval)
+		pos, ws := qTemp.series(rs, defaultInterval)
 		var acc mktAcc
-		for _, w := range temps {
-			t, _ := temp(w.Reading)
-			acc.add(t, w.Weight)
+		for i, k := range pos {
+			t, _ := temp(rs[k])
+			acc.add(t, ws[i])
 			f.MinC, f.MaxC = minPtr(f.MinC, t), maxPtr(f.MaxC, t)
 		}
 		f.MKTC = acc.ptr()
