@@ -52,7 +52,8 @@ func buildMaskDay(s *story) error {
 		pickedIDs = append(pickedIDs, c.sscc)
 	}
 	s.objectEvent(DevWH1Handheld, m(360), pickedIDs, "picking", "in_progress", SubStorage, "", "")
-	s.unpack(DevWH1Pack, m(375), palletLoad{sscc: pa1.sscc, cases: pa1.cases}, SubPacking)
+	s.aggregation(DevWH1Pack, m(375), "DELETE", pa1.sscc, pa1.caseIDs(), "unpacking", "in_progress", SubPacking, "")
+	s.aggregation(DevWH1Pack, m(377), "DELETE", pa1.cases[3].sscc, pa1.cases[3].packs, "unpacking", "in_progress", SubPacking, "")
 	s.aggregation(DevWH1Pack, m(380), "DELETE", pb1.sscc, pb1.caseIDs(), "unpacking", "in_progress", SubPacking, "")
 	loose := pa1.cases[3].packs[:6]
 	mixed := palletLoad{sscc: s.newSSCC('3', "4012345"), cases: picked, loose: loose}
