@@ -24,7 +24,7 @@ type Reading struct {
 	EventID  string   // EPCIS event ID; "" when unknown
 	Edge     string
 	Seq      uint64 // the edge's sequence number; breaks ties at one instant
-	Late     bool   // delivered late by the edge (store and forward)
+	Late     bool   // delivered late by the edge (store and forward); informational: the figures go by At
 }
 
 // Weighted is a reading with its weight: the time it stands for.

@@ -78,7 +78,6 @@ type sensorState struct {
 }
 
 type runState struct {
-	has    bool
 	lastAt time.Time // the quantity's last reading
 	open   bool
 	ex     Excursion
@@ -191,7 +190,7 @@ func (q *runState) feed(out []Transition, subject string, r Reading, v float64, 
 		}
 		q.lastV = v
 	}
-	q.has, q.lastAt = true, r.At
+	q.lastAt = r.At
 	return out
 }
 

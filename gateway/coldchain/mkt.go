@@ -84,7 +84,8 @@ func MKT(rs []Reading) (float64, bool) {
 
 // WeightedMKT returns the mean kinetic temperature, in °C, of readings
 // with the given weights (readings without a usable temperature are
-// skipped). When every weight is zero the readings weigh equally. It
+// skipped; a negative weight counts as zero). When every weight is zero
+// the readings weigh equally. It
 // reports false when no reading has a usable temperature.
 func WeightedMKT(ws []Weighted) (float64, bool) {
 	var a mktAcc
