@@ -121,3 +121,38 @@ func TestFleetSensorFaults(t *testing.T) {
 		t.Error("no swapped delivery")
 	}
 }
+
+func TestParseConfigFaultsYAML(t *testing.T) {
+	cfg, err := ParseConfig([]byte(`
+broker: 127.0.0.1:1883
+products: [{gtin: "00614141100019", company_prefix_length: 7}]
+lots: [{gtin: "00614141100019", lot: L1, serial_first: 1, serial_last: 10}]
+devices:
+  - id: reefer-2
+    kind: sensor
+    site: wh1
+    interval: 1m
+    sensor:
+      setpoint: 5
+      ambient: 25
+      time_constant: 1h
+      unit: F
+      faults:
+        compressor_fail_after: 40m
+        offline_after: 1h
+        offline_for: 30m
+        clock_skew: 90s
+        duplicate_chance: 0.02
+  - id: dock-in-2
+    kind: rfid
+    site: wh1
+    format: zebra-fx
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := cfg.Devices[0].Sensor
+	if s.Unit != "F" || s.Faults.CompressorFailAfter != 40*time.Minute || s.Faults.ClockSkew != 90*time.Second || s.Noise != 0.1 || cfg.Devices[1].Format != FormatZebraFX {
+		t.Fatalf("parsed %+v %+v", s, s.Faults)
+	}
+}
