@@ -126,6 +126,28 @@ func (b *browser) shoot(name string) {
 	b.do("reset viewport", chromedp.EmulateViewport(1280, 800))
 }
 
+// shootParts saves a screenshot of each element matching the selectors
+// at the phone size (name-phone-<part>.png): long pages are easier to
+// review in parts.
+func (b *browser) shootParts(name string, sels ...string) {
+	b.t.Helper()
+	vp := viewports[1]
+	b.do("viewport phone", chromedp.EmulateViewport(vp.w, vp.h, chromedp.EmulateScale(1), chromedp.EmulateMobile), chromedp.Sleep(250*time.Millisecond))
+	for _, sel := range sels {
+		if b.count(sel) == 0 {
+			continue
+		}
+		png := run(b, "screenshot "+sel, chromedp.Screenshot(chromedp.CSS(sel)))
+		part := strings.Trim(strings.NewReplacer("#", "", ".", "-", " ", "-", ">", "").Replace(sel), "-")
+		p := filepath.Join(b.dir, name+"-phone-"+part+".png")
+		if err := os.WriteFile(p, png, 0o644); err != nil {
+			b.t.Fatalf("write screenshot: %v", err)
+		}
+		b.t.Logf("screenshot: %s", p)
+	}
+	b.do("reset viewport", chromedp.EmulateViewport(1280, 800))
+}
+
 func TestBrowser(t *testing.T) {
 	e := shared(t)
 	b := newBrowser(t)
@@ -277,4 +299,64 @@ func TestBrowser(t *testing.T) {
 	b.shoot("suspect-lot")
 	b.do("unknown product", chromedp.Navigate(e.url+"/01/"+unknownGTIN(t)), chromedp.WaitVisible(chromedp.CSS("#error")))
 	b.shoot("unknown")
+}
+
+// TestBrowserPassportColdChain opens the passport of the lot whose cold
+// room warmed up: the chart, its band and excursion markers, the
+// excursion recorded on the ledger, the custody timeline and the
+// verification state of every event.
+func TestBrowserPassportColdChain(t *testing.T) {
+	e := shared(t)
+	e.waitExcursionsRecorded(2)
+	b := newBrowser(t)
+	passport := e.url + "/01/" + e.gtin + "/10/" + url.PathEscape(testLot)
+	b.do("open passport", chromedp.Navigate(passport), chromedp.WaitVisible(chromedp.CSS("#temp-chart")))
+	if n := b.count("#temp-chart path.series"); n != 2 {
+		t.Errorf("temperature chart has %d sensor lines, want 2 (the cold room logger and the readings sent with events)", n)
+	}
+	if n := b.count("#temp-chart rect.band"); n != 1 {
+		t.Errorf("temperature chart has %d allowed-range bands, want 1", n)
+	}
+	if n := b.count("#temp-chart g.exc"); n < 1 {
+		t.Errorf("temperature chart marks %d excursions, want at least 1", n)
+	}
+	if n := b.count("#temp-chart .exc-peak"); n < 1 {
+		t.Errorf("temperature chart marks %d excursion peaks", n)
+	}
+	if s := b.text("#temp-chart"); !strings.Contains(s, "10.6 °C") {
+		t.Errorf("the chart does not label the 10.6 °C peak: %.200s", s)
+	}
+	if n := b.count("#excursions tr.exc-row.recorded"); n < 2 {
+		t.Errorf("%d excursion rows are recorded on the ledger, want 2", n)
+	}
+	if s := b.text("#excursions tr.exc-row.recorded .ledger-state"); !strings.Contains(s, "Recorded") || !strings.Contains(s, "transaction") {
+		t.Errorf("excursion ledger state reads %q", s)
+	}
+	if s := b.text("#lot-status"); !strings.Contains(s, "Cold-chain excursion") {
+		t.Errorf("lot status %q, want the excursion", s)
+	}
+	if n := b.count("#custody > li"); n < 2 {
+		t.Errorf("custody timeline has %d steps", n)
+	}
+	if s := b.text("#custody"); !strings.Contains(s, "North Warehouse, Hanover") || !strings.Contains(s, "Meridian plant, Hamburg") {
+		t.Errorf("custody timeline does not name the sites: %.400s", s)
+	}
+	total := 1 + len(e.eventIDs)
+	if n := b.count("#event-states tr.ev-row"); n != total {
+		t.Errorf("verification table has %d events, want %d", n, total)
+	}
+	if n := b.count("#event-states tr.ev-row .badge.proven"); n != total {
+		t.Errorf("%d events show Proven, want %d", n, total)
+	}
+	// The filter shows only the pending ones (none).
+	b.do("filter pending", chromedp.Click(chromedp.CSS(`#events-box .filter[data-filter="pending"]`)))
+	if n, _ := b.eval(`document.querySelectorAll("#event-states tr.ev-row:not([hidden])").length`).(float64); n != 0 {
+		t.Errorf("the pending filter shows %v rows", n)
+	}
+	b.do("filter all", chromedp.Click(chromedp.CSS(`#events-box .filter[data-filter="all"]`)))
+	if w, _ := b.eval("document.querySelector('#qr').complete && document.querySelector('#qr').naturalWidth").(float64); w < 100 {
+		t.Errorf("QR code image did not load (naturalWidth %v)", w)
+	}
+	b.shoot("passport-excursion")
+	b.shootParts("passport-excursion", ".passport-head", "#where-now", "#cold-chain", "#journey", "#proof-summary")
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -42,8 +41,19 @@ type passportView struct {
 	Storage      string
 	Events       []eventView
 	Total        int
-	Chart        *tempChart
+	Cold         *coldView
 	Lots         []lotRow
+	Suspects     []suspectView
+	Recall       *recallView
+	Custody      []custodyView
+	Holdings     []holdingView
+	HeldPacks    int
+	HeldTransit  int
+	HeldDispense int
+	Unseen       int
+	Current      *currentView
+	GTIN, Lot    string
+	Refresh      string // the path the page's live updates reload
 	TraceURL     string
 	LinksetURL   string
 	JSONURL      string
@@ -79,11 +89,13 @@ func passportSubject(p gateway.Passport) string {
 func lotStatus(s string) (label, class, note string) {
 	switch strings.ToLower(s) {
 	case ledger.LotOK:
-		return "In good standing", "ok", "No recall or quarantine is recorded for this lot on the consortium ledger."
-	case "recalled":
-		return "Recalled", "bad", "The manufacturer has recalled this lot. Do not use it; follow the recall instructions."
-	case "quarantined", "quarantine", "on_hold", "hold":
-		return "On hold", "warn", "This lot is held for investigation. Do not use it until it is released."
+		return "In good standing", "ok", "No recall, quarantine or cold-chain excursion is recorded for this lot on the consortium ledger."
+	case ledger.LotExcursion:
+		return "Cold-chain excursion", "warn", "A temperature excursion is recorded on the consortium ledger. It stayed within the product's allowance; check the temperature record below before use."
+	case ledger.LotRecalled:
+		return "Recalled", "bad", "A regulator has recalled this lot. Do not use it; quarantine it and follow the recall instructions."
+	case ledger.LotQuarantined, "quarantine", "on_hold", "hold":
+		return "Quarantined", "bad", "This lot is quarantined. Do not use it until it is released."
 	case "expired":
 		return "Expired", "bad", "This lot is past its expiry date."
 	case "", "unknown":
@@ -193,6 +205,28 @@ func (a *App) passportPage(c *fiber.Ctx, dl epc.DigitalLink, p gateway.Passport,
 	if p.Product != nil {
 		prof = p.Product.Profile
 	}
+	if p.Lot != nil && p.Lot.StatusReason != "" && p.Lot.Status == ledger.LotQuarantined {
+		v.StatusNote += " Reason: " + p.Lot.StatusReason
+	}
+	v.GTIN, v.Lot = dl.GTIN, dl.Lot
+	if p.Lot != nil {
+		v.Lot = p.Lot.Lot
+	}
+	v.Refresh = dl.Path()
+	v.Suspects = a.suspectViews(ctx, p.Suspects)
+	v.Recall = a.recallView(ctx, p.Recall)
+	v.Custody = a.custodyViews(ctx, p.Custody)
+	v.Holdings = a.holdingViews(ctx, p.Holdings)
+	for _, h := range p.Holdings {
+		v.HeldPacks += h.Packs
+		v.HeldTransit += h.InTransit
+		v.HeldDispense += h.Dispensed
+	}
+	v.Current = a.currentView(ctx, p.Current)
+	if hasOtherSuspicion(p.Suspects) {
+		v.Status, v.StatusClass = "Suspect pack", "bad"
+		v.StatusNote = "tracegate found reasons to doubt this pack (below). Do not use it; keep it apart and report it to your regulator."
+	}
 	for _, pe := range p.Events {
 		ev := a.describe(ctx, pe.Record, false)
 		ev.setState(pe.State, pe.Anchor, pe.Reason)
@@ -204,7 +238,7 @@ func (a *App) passportPage(c *fiber.Ctx, dl epc.DigitalLink, p gateway.Passport,
 		v.Events = append(v.Events, ev)
 	}
 	v.Total = len(v.Events)
-	v.Chart = temperatureChart(v.Events, p.Product)
+	v.Cold = a.coldView(ctx, p, v.Events)
 	if p.Kind == "product" && p.Product != nil {
 		if lots, err := a.svc.Ledger().Lots(ctx, a.svc.Config().Reader, dl.GTIN); err == nil {
 			for _, l := range lots {
@@ -225,170 +259,21 @@ func (a *App) passportPage(c *fiber.Ctx, dl epc.DigitalLink, p gateway.Passport,
 	return a.render(c, "passport", pageData{Title: title, Public: true, Data: v})
 }
 
+// hasOtherSuspicion reports a suspect flag other than the recall (which
+// the status already says).
+func hasOtherSuspicion(fs []gateway.SuspectFlag) bool {
+	for _, f := range fs {
+		if f.Reason != gateway.SuspectRecalled {
+			return true
+		}
+	}
+	return false
+}
+
 // renderUnknown is the page for a well-formed code nothing is known about.
 func (a *App) renderUnknown(c *fiber.Ctx, dl epc.DigitalLink) error {
 	return a.renderError(c, Problem{Status: fiber.StatusNotFound, Title: "No records for this code",
 		Detail: "tracegate knows no product, lot or event for " + dl.Path() + ". If you scanned this code on a pack, the pack may not come from a member of this consortium; report it to your regulator."})
-}
-
-// tempChart is a temperature history drawn as inline SVG, in two shapes:
-// a wide one for desktops and a taller, narrower one for phones, so that
-// its labels stay readable at both sizes.
-type tempChart struct {
-	Views       []chartView
-	HasBand     bool
-	MinLabel    string
-	MaxLabel    string
-	First, Last string
-	Excursions  int
-	Count       int
-}
-
-// chartView is one rendering of a chart, in its own coordinates.
-type chartView struct {
-	Class, ID    string
-	W, H         int
-	PlotX, PlotW float64
-	AxisY        float64
-	Path         string
-	Points       []chartPoint
-	BandY, BandH float64
-	YLabels      []chartLabel
-	R            float64
-	Band         bool
-}
-
-type chartPoint struct {
-	X, Y float64
-	Out  bool
-	Tip  string
-}
-
-type chartLabel struct {
-	Y    float64
-	Text string
-}
-
-// tempPoint is one temperature reading.
-type tempPoint struct {
-	t time.Time
-	c float64
-}
-
-// temperatureChart plots the temperatures a passport's events recorded,
-// with the product's allowed range as a band; nil with fewer than two.
-func temperatureChart(evs []eventView, p *ledger.Product) *tempChart {
-	var pts []tempPoint
-	for _, e := range evs {
-		for _, c := range e.Temps {
-			pts = append(pts, tempPoint{e.Time, c})
-		}
-	}
-	if len(pts) < 2 {
-		return nil
-	}
-	var minC, maxC *float64
-	if p != nil && p.Profile != nil {
-		minC, maxC = p.Profile.MinC, p.Profile.MaxC
-	}
-	ch := &tempChart{Count: len(pts), HasBand: minC != nil || maxC != nil}
-	t0, t1 := pts[0].t, pts[0].t
-	for _, q := range pts {
-		if q.t.Before(t0) {
-			t0 = q.t
-		}
-		if q.t.After(t1) {
-			t1 = q.t
-		}
-		if (minC != nil && q.c < *minC) || (maxC != nil && q.c > *maxC) {
-			ch.Excursions++
-		}
-	}
-	if maxC != nil {
-		ch.MaxLabel = strconv.FormatFloat(*maxC, 'f', -1, 64) + " °C"
-	}
-	if minC != nil {
-		ch.MinLabel = strconv.FormatFloat(*minC, 'f', -1, 64) + " °C"
-	}
-	ch.First, ch.Last = fmtTime(t0), fmtTime(t1)
-	ch.Views = []chartView{
-		chartShape(pts, minC, maxC, t0, t1, 720, 200, "chart chart-wide", "temp-chart"),
-		chartShape(pts, minC, maxC, t0, t1, 340, 210, "chart chart-narrow", "temp-chart-narrow"),
-	}
-	return ch
-}
-
-func chartShape(pts []tempPoint, minC, maxC *float64, t0, t1 time.Time, width, height int, class, id string) chartView {
-	v := chartView{Class: class, ID: id, W: width, H: height, R: 4, Band: minC != nil || maxC != nil}
-	lo, hi := pts[0].c, pts[0].c
-	for _, q := range pts {
-		lo, hi = min(lo, q.c), max(hi, q.c)
-	}
-	if minC != nil {
-		lo = min(lo, *minC)
-	}
-	if maxC != nil {
-		hi = max(hi, *maxC)
-	}
-	pad := max((hi-lo)*0.12, 0.5)
-	lo, hi = lo-pad, hi+pad
-	const left, right, top, bottom = 40.0, 14.0, 12.0, 14.0
-	v.PlotX, v.PlotW = left, float64(width)-left-right
-	h := float64(height) - top - bottom
-	v.AxisY = top + h
-	span := t1.Sub(t0).Seconds()
-	x := func(t time.Time) float64 {
-		if span <= 0 {
-			return left + v.PlotW/2
-		}
-		return left + v.PlotW*t.Sub(t0).Seconds()/span
-	}
-	y := func(c float64) float64 { return top + h*(hi-c)/(hi-lo) }
-	var b strings.Builder
-	for i, q := range pts {
-		px, py := x(q.t), y(q.c)
-		if i == 0 {
-			fmt.Fprintf(&b, "M%.1f %.1f", px, py)
-		} else {
-			fmt.Fprintf(&b, " L%.1f %.1f", px, py)
-		}
-		out := (minC != nil && q.c < *minC) || (maxC != nil && q.c > *maxC)
-		v.Points = append(v.Points, chartPoint{X: px, Y: py, Out: out,
-			Tip: fmt.Sprintf("%s °C at %s", strconv.FormatFloat(q.c, 'f', -1, 64), fmtTime(q.t))})
-	}
-	v.Path = b.String()
-	yHi, yLo := top, top+h
-	if maxC != nil {
-		yHi = y(*maxC)
-	}
-	if minC != nil {
-		yLo = y(*minC)
-	}
-	v.BandY, v.BandH = yHi, yLo-yHi
-	// Label the allowed range's limits and the extremes.
-	seen := map[string]bool{}
-	for _, c := range []*float64{maxC, minC} {
-		if c == nil {
-			continue
-		}
-		txt := strconv.FormatFloat(*c, 'f', -1, 64) + "°"
-		if !seen[txt] {
-			seen[txt] = true
-			v.YLabels = append(v.YLabels, chartLabel{Y: y(*c) + 4, Text: txt})
-		}
-	}
-	hiPt, loPt := pts[0].c, pts[0].c
-	for _, q := range pts {
-		hiPt, loPt = max(hiPt, q.c), min(loPt, q.c)
-	}
-	for _, c := range []float64{hiPt, loPt} {
-		txt := strconv.FormatFloat(c, 'f', -1, 64) + "°"
-		if !seen[txt] && (maxC == nil || math.Abs(y(c)-y(*maxC)) > 12) && (minC == nil || math.Abs(y(c)-y(*minC)) > 12) {
-			seen[txt] = true
-			v.YLabels = append(v.YLabels, chartLabel{Y: y(c) + 4, Text: txt})
-		}
-	}
-	return v
 }
 
 // ---- Verify ----

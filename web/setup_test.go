@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -38,7 +39,13 @@ import (
 const (
 	orgMaker     = "MeridianMSP"
 	orgWarehouse = "NorthWarehouseMSP"
+	orgRegulator = "HealthRegulatorMSP"
 	testLot      = "VX-2611-07"
+	recallLot    = "VX-2611-09" // a second lot, registered, for the recall tests
+	inspector    = "inspector"  // a regulator-inspector of orgRegulator
+	inspectPass  = "inspector password 1"
+	operator     = "operator" // an operator of orgWarehouse
+	operatorPass = "operator password 1"
 	testPrefix   = "0614141"
 	testItemRef  = "054321"
 	adminUser    = "admin"
@@ -125,7 +132,7 @@ func startEnv(t testing.TB, dir string, opts ...Option) *env {
 	e := &env{t: t, dir: dir, reg: prometheus.NewRegistry(), runErrs: make(chan error, 4)}
 	log := logger()
 	ctx := context.Background()
-	keys, err := embedded.LoadOrCreateKeys(filepath.Join(dir, "identities"), []string{orgMaker, orgWarehouse})
+	keys, err := embedded.LoadOrCreateKeys(filepath.Join(dir, "identities"), []string{orgMaker, orgWarehouse, orgRegulator})
 	if err != nil {
 		t.Fatalf("ledger identities: %v", err)
 	}
@@ -175,8 +182,14 @@ func startEnv(t testing.TB, dir string, opts ...Option) *env {
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
 	}
-	if err := e.app.EnsureUser(adminUser, adminPass, orgWarehouse, ledger.RoleOrgAdmin); err != nil {
-		t.Fatalf("EnsureUser: %v", err)
+	for _, u := range []struct{ name, pass, org, role string }{
+		{adminUser, adminPass, orgWarehouse, ledger.RoleOrgAdmin},
+		{inspector, inspectPass, orgRegulator, ledger.RoleRegulatorInspector},
+		{operator, operatorPass, orgWarehouse, ledger.RoleOperator},
+	} {
+		if err := e.app.EnsureUser(u.name, u.pass, u.org, u.role); err != nil {
+			t.Fatalf("EnsureUser %s: %v", u.name, err)
+		}
 	}
 	rctx, cancel := context.WithCancel(ctx)
 	e.cancel = cancel
@@ -224,6 +237,7 @@ func (e *env) seedLedger(ctx context.Context) {
 	for _, o := range []ledger.Org{
 		{ID: orgMaker, Name: "Meridian Health Products", Kind: ledger.OrgManufacturer, GLN: gln(t, "061414100000"), Country: "DE"},
 		{ID: orgWarehouse, Name: "North Logistics Warehouse", Kind: ledger.OrgWarehouse, GLN: gln(t, "401234500000"), Country: "DE"},
+		{ID: orgRegulator, Name: "Federal Medicines Agency", Kind: ledger.OrgRegulator, GLN: gln(t, "409876500000"), Country: "DE"},
 	} {
 		if _, err := c.RegisterOrg(ctx, admin(o.ID), o); err != nil {
 			t.Fatalf("register org %s: %v", o.ID, err)
@@ -238,6 +252,31 @@ func (e *env) seedLedger(ctx context.Context) {
 	if _, err := c.RegisterLot(ctx, admin(orgMaker), ledger.Lot{GTIN: e.gtin, Lot: testLot, Org: orgMaker, Quantity: 24,
 		ProducedAt: "2026-11-04", Expiry: "2027-05-31"}); err != nil {
 		t.Fatalf("register lot: %v", err)
+	}
+	if _, err := c.RegisterLot(ctx, admin(orgMaker), ledger.Lot{GTIN: e.gtin, Lot: recallLot, Org: orgMaker, Quantity: 12,
+		ProducedAt: "2026-11-05", Expiry: "2027-06-30"}); err != nil {
+		t.Fatalf("register lot: %v", err)
+	}
+	// The regulator's inspector, in the contract's user registry (the
+	// ledger decides who may recall from it).
+	if _, err := c.RegisterUser(ctx, admin(orgRegulator), ledger.User{Org: orgRegulator, ID: inspector, Role: ledger.RoleRegulatorInspector}); err != nil {
+		t.Fatalf("register inspector: %v", err)
+	}
+	// The site directory: the plant and the warehouse with its docks and
+	// cold room.
+	for _, si := range []ledger.Site{
+		{GLN: gln(t, "061414100009"), Org: orgMaker, Name: "Meridian plant, Hamburg", Kind: ledger.SiteFactory, Country: "DE", Lat: 53.5511, Lon: 9.9937,
+			Locations: []ledger.SubLocation{}},
+		{GLN: gln(t, "401234500001"), Org: orgWarehouse, Name: "North Warehouse, Hanover", Kind: ledger.SiteWarehouse, Country: "DE", Lat: 52.3759, Lon: 9.732,
+			Locations: []ledger.SubLocation{
+				{ID: dockInLoc, Name: "North Warehouse dock door 1", Kind: "dock-door"},
+				{ID: dockOutLoc, Name: "North Warehouse dock door 2", Kind: "dock-door"},
+				{ID: coldRoomLoc, Name: "North Warehouse cold room", Kind: "cold-room"},
+			}},
+	} {
+		if _, err := c.RegisterSite(ctx, admin(si.Org), si); err != nil {
+			t.Fatalf("register site %s: %v", si.Name, err)
+		}
 	}
 	id, key := e.svc.CaptureDevice()
 	e.register(ctx, ledger.Device{ID: id, Org: orgWarehouse, Kind: ledger.DeviceCapture, Description: "gateway capture sealer",
@@ -465,11 +504,57 @@ func (e *env) waitCapture(loc string) captureStatus {
 	return st
 }
 
-// seedHistory captures the commissioning and the history documents.
+// coldRoomSeries is what the cold room's logger reported while the lot
+// was stored there: 2–8 °C, except for about three hours on the night of
+// 11 November when the room warmed up to 10.6 °C and cooled down again.
+func coldRoomSeries() []string {
+	warm := map[string]float64{"01:30": 8.4, "02:00": 9.2, "02:30": 10.1, "03:00": 10.6, "03:30": 9.8, "04:00": 8.7, "04:30": 7.4, "05:00": 6.1}
+	var out []string
+	start := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
+	for i := 0; ; i++ {
+		t := start.Add(time.Duration(i) * 30 * time.Minute)
+		if t.After(time.Date(2026, 11, 12, 13, 30, 0, 0, time.UTC)) {
+			break
+		}
+		c := 4.6 + 0.5*math.Sin(float64(i)/5)
+		if t.Day() == 11 {
+			if w, ok := warm[t.Format("15:04")]; ok {
+				c = w
+			}
+		}
+		out = append(out, fmt.Sprintf(`{"ts": %q, "temperature": %.1f, "humidity": %.0f, "battery": 96}`, t.Format(time.RFC3339), c, 48+3*math.Cos(float64(i)/7)))
+	}
+	return out
+}
+
+// seedColdRoom has the edge report the cold room's readings (over MQTT,
+// as its logger does) and waits until the gateway has them.
+func (e *env) seedColdRoom() {
+	e.t.Helper()
+	series := coldRoomSeries()
+	if err := e.agent.Ingest(context.Background(), journalRaw("tracegate/wh1/sensor/coldroom-1", "coldroom-1", "["+strings.Join(series, ",")+"]")); err != nil {
+		e.t.Fatalf("edge ingest: %v", err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		rs, err := e.svc.Store().Readings(coldRoomLoc, time.Time{}, time.Time{}, 0)
+		if err == nil && len(rs) >= len(series) {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("the gateway has %d of the cold room's %d readings (%v)", len(rs), len(series), err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// seedHistory captures the commissioning, the cold room's readings and
+// the history documents.
 func (e *env) seedHistory() {
 	st := e.capture(commissioningDocument())
 	e.commissionID = st.EventIDs[0]
 	e.captureIDs = append(e.captureIDs, st.CaptureID)
+	e.seedColdRoom()
 	st = e.capture(historyDocument())
 	e.eventIDs = st.EventIDs
 	e.captureIDs = append(e.captureIDs, st.CaptureID)
@@ -569,4 +654,32 @@ func (e *env) raw(method, path string, hdr ...string) response {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return response{Response: resp, body: body}
+}
+
+// waitExcursionsRecorded polls the lot's passport (JSON) until the
+// gateway's cold-chain worker has recorded n excursions on the ledger
+// (it does so once the batches of their readings are anchored).
+func (e *env) waitExcursionsRecorded(n int) gateway.Passport {
+	e.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	var p gateway.Passport
+	for {
+		r := e.get("/01/"+e.gtin+"/10/"+testLot, "Accept", "application/json")
+		if r.StatusCode != http.StatusOK {
+			e.t.Fatalf("passport: %d %s", r.StatusCode, r.body)
+		}
+		p = gateway.Passport{}
+		r.json(e.t, &p)
+		if p.ColdChain != nil && len(p.ColdChain.Recorded) >= n && p.Status == ledger.LotExcursion {
+			return p
+		}
+		if time.Now().After(deadline) {
+			rec := -1
+			if p.ColdChain != nil {
+				rec = len(p.ColdChain.Recorded)
+			}
+			e.t.Fatalf("%d excursions recorded (want %d), lot status %q", rec, n, p.Status)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

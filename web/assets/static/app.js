@@ -208,12 +208,11 @@
       timer = setTimeout(() => { timer = null; refresh(); }, wait);
     }
     if (window.EventSource) {
-      const es = new EventSource("/api/v1/stream");
+      const es = liveStream();
       es.onopen = () => setLive("on", "Live");
       es.onerror = () => setLive("off", "Reconnecting…");
       ["batch", "anchor", "event"].forEach((t) => es.addEventListener(t, schedule));
-      es.addEventListener("bye", () => { setLive("off", "Server stopped"); es.close(); });
-      window.addEventListener("beforeunload", () => es.close());
+      es.addEventListener("bye", () => setLive("off", "Server stopped"));
     } else {
       setLive("off", "Refreshing every 15 s");
     }
@@ -282,8 +281,138 @@
     });
   }
 
+
+  // ---- One live stream per page ----
+  let sharedStream = null;
+  function liveStream() {
+    if (!sharedStream) {
+      sharedStream = new EventSource("/api/v1/stream");
+      sharedStream.addEventListener("bye", () => sharedStream.close());
+      window.addEventListener("beforeunload", () => sharedStream.close());
+    }
+    return sharedStream;
+  }
+
+  // ---- Passport: event filters and live updates ----
+  function eventFilters(root) {
+    const box = $("#events-box", root);
+    if (!box) return;
+    const apply = (which) => {
+      $$(".filter", box).forEach((b) => {
+        const on = b.dataset.filter === which;
+        b.classList.toggle("on", on);
+        b.setAttribute("aria-pressed", String(on));
+      });
+      $$("#event-states tr.ev-row", box).forEach((r) => { r.hidden = which !== "all" && r.dataset.state !== which; });
+      box.dataset.filter = which;
+    };
+    box.addEventListener("click", (ev) => {
+      const b = ev.target.closest(".filter");
+      if (b) apply(b.dataset.filter);
+    });
+    return apply;
+  }
+
+  function passport() {
+    const root = $("#passport");
+    if (!root) return;
+    let apply = eventFilters(root);
+    if (!window.EventSource || !window.DOMParser) return;
+    const gtin = root.dataset.gtin, lot = root.dataset.lot;
+    let timer = null, inflight = false, again = false;
+    // Reload the page's live parts in place: the reader keeps their
+    // place, open sections stay open, the chosen filter stays chosen.
+    function reload() {
+      if (inflight) { again = true; return; }
+      inflight = true;
+      fetch(root.dataset.refresh || location.pathname, { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then((r) => { if (!r.ok) throw new Error("HTTP " + r.status); return r.text(); })
+        .then((html) => {
+          const doc = new DOMParser().parseFromString(html, "text/html");
+          const fresh = $("#live-parts", doc), cur = $("#live-parts");
+          const next = $("#passport", doc);
+          if (!fresh || !cur || !next) return;
+          const open = $("#events-box") ? $("#events-box").open : null;
+          const filter = ($("#events-box") || { dataset: {} }).dataset.filter || "all";
+          const y = window.scrollY;
+          cur.replaceWith(document.importNode(fresh, true));
+          if (open !== null && $("#events-box")) $("#events-box").open = open;
+          root.dataset.pending = next.dataset.pending;
+          apply = eventFilters(root);
+          if (apply) apply(filter);
+          window.scrollTo(0, y);
+          root.dataset.updated = String(Date.now());
+        })
+        .catch(() => { /* the next update retries */ })
+        .finally(() => { inflight = false; if (again) { again = false; schedule(); } });
+    }
+    function schedule() {
+      clearTimeout(timer);
+      timer = setTimeout(reload, 600);
+    }
+    const concerns = (ev) => {
+      let d = {};
+      try { d = JSON.parse(ev.data || "{}"); } catch (e) { return false; }
+      if (!gtin) return true;
+      return d.gtin === gtin && (!lot || !d.lot || d.lot === lot);
+    };
+    const es = liveStream();
+    ["alert", "lot"].forEach((t) => es.addEventListener(t, (ev) => { if (concerns(ev)) schedule(); }));
+    // A new anchor may prove events still pending here.
+    es.addEventListener("anchor", () => { if (Number(root.dataset.pending || 0) > 0) schedule(); });
+  }
+
+  // ---- Alerts: the navigation badge and the alerts page ----
+  function alerts() {
+    const badge = $("#alert-count");
+    const page = $("#alerts-page");
+    if (!badge && !page) return;
+    if (!window.EventSource) return;
+    const org = (badge || page).dataset.org || "", all = (badge || page).dataset.all === "true";
+    const mine = (a) => all || (a.orgs || []).indexOf(org) >= 0;
+    const list = $("#alert-list");
+    const sevText = { critical: "Critical", warning: "Warning", info: "Info" };
+    function item(a) {
+      const when = a.at ? new Date(a.at) : new Date();
+      const meta = el("div", { class: "alert-meta" }, el("span", { class: "sev" }, sevText[a.severity] || a.severity || "Info"),
+        el("time", { datetime: when.toISOString() }, when.toISOString().slice(0, 16).replace("T", " ") + " UTC"),
+        a.siteName ? el("span", {}, a.siteName) : null, a.kind ? el("span", {}, a.kind) : null);
+      const body = el("div", {}, meta, el("h3", {}, a.link ? el("a", { href: a.link }, a.title) : a.title), el("p", {}, a.message || ""));
+      const li = el("li", { class: "alert-item new sev-" + (a.severity || "info") }, body);
+      li.dataset.id = a.id;
+      return li;
+    }
+    const es = liveStream();
+    if (page) {
+      const live = $("#live"), liveText = $("#live-text");
+      es.addEventListener("open", () => { live.classList.add("on"); live.classList.remove("off"); liveText.textContent = "Live"; });
+      es.addEventListener("error", () => { live.classList.remove("on"); live.classList.add("off"); liveText.textContent = "Reconnecting…"; });
+      if (es.readyState === 1) { live.classList.add("on"); liveText.textContent = "Live"; }
+    }
+    es.addEventListener("alert", (ev) => {
+      let a = {};
+      try { a = JSON.parse(ev.data || "{}"); } catch (e) { return; }
+      if (!a.id || !mine(a)) return;
+      if (badge) {
+        const n = Number(badge.dataset.n || 0) + 1;
+        badge.dataset.n = String(n);
+        badge.textContent = n > 99 ? "99+" : String(n);
+        badge.setAttribute("aria-label", n + " new alerts");
+      }
+      if (list && !$('[data-id="' + CSS.escape(a.id) + '"]', list)) {
+        const empty = $(".empty-li", list);
+        if (empty) empty.remove();
+        list.prepend(item(a));
+        const c = $("#alerts-total");
+        if (c) c.textContent = String(Number(c.textContent || 0) + 1);
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     dashboard();
+    passport();
+    alerts();
     verifyButtons();
     verifyForm();
   });
