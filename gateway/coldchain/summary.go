@@ -138,14 +138,18 @@ func Summarise(p ledger.StorageProfile, perSensor map[string][]Reading, defaultI
 		for i, k := range pos {
 			t, _ := temp(rs[k])
 			acc.add(t, ws[i])
-			f.MinC, f.MaxC = minPtr(f.MinC, t), maxPtr(f.MaxC, t)
 		}
 		f.MKTC = acc.ptr()
+		if acc.ok {
+			f.MinC, f.MaxC = &acc.min, &acc.max
+		}
+		var hr extent
 		for _, r := range rs {
 			if h, ok := humidity(r); ok {
-				f.MinHumidity, f.MaxHumidity = minPtr(f.MinHumidity, h), maxPtr(f.MaxHumidity, h)
+				hr.add(h)
 			}
 		}
+		f.MinHumidity, f.MaxHumidity = hr.ptrs()
 		if f.MinC != nil {
 			s.MinC, s.MaxC = minPtr(s.MinC, *f.MinC), maxPtr(s.MaxC, *f.MaxC)
 		}
@@ -167,6 +171,27 @@ func Summarise(p ledger.StorageProfile, perSensor map[string][]Reading, defaultI
 	s.HumidityOutOfRange = s.OutOfRange[HumidityHigh]
 	s.Verdict = Judge(p, s)
 	return s
+}
+
+// extent is the range of some values.
+type extent struct {
+	ok       bool
+	min, max float64
+}
+
+func (e *extent) add(v float64) {
+	if !e.ok {
+		e.ok, e.min, e.max = true, v, v
+	}
+	e.min, e.max = min(e.min, v), max(e.max, v)
+}
+
+func (e *extent) ptrs() (*float64, *float64) {
+	if !e.ok {
+		return nil, nil
+	}
+	lo, hi := e.min, e.max
+	return &lo, &hi
 }
 
 type window struct{ from, to time.Time }
