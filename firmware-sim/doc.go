@@ -32,7 +32,20 @@
 // changes no other device's sequence. Timestamps come from the Clock
 // (WithClock); the wall clock makes them the only difference between runs.
 //
-// EPC encoding comes from edge/epc (GS1 Tag Data Standard). More vendor
-// payload formats (Impinj, Zebra) and fault scenarios are meant to be added
-// as Device.Format values and generator options.
+// RFID readers may also publish in the Impinj IoT device interface format
+// (FormatImpinj) or as Zebra FX IoT Connector tag reports (FormatZebraFX);
+// a logger may report Fahrenheit (SensorConfig.Unit) and simulate faults
+// (SensorFaults: compressor failure, drift, sticking, clock skew,
+// duplicates, out-of-order and offline bursts). docs/simulator.md has the
+// shapes.
+//
+// Scenarios: BuildScenario(name, seed, start) writes out a named story in
+// full (master data, every message with its virtual publish time, ledger
+// actions such as a recall, and the Expected outcome computed from the
+// generated messages); the same (name, seed, start) gives byte-identical
+// payloads. Play publishes a scenario through a broker, one client per
+// device. Scenarios lists them; docs/scenarios.md tells their stories.
+//
+// EPC encoding comes from edge/epc (GS1 Tag Data Standard); scanner events
+// are built with edge/epcis where it has a builder.
 package sim
