@@ -209,6 +209,12 @@ func (a *App) stream(c *fiber.Ctx) error {
 	if c.Method() == fiber.MethodHead {
 		return nil
 	}
+	// Alerts go whole only to those who may see them; others learn which
+	// lot or pack one concerns (public passports refresh on it).
+	org, all := "", false
+	if s, ok := c.Locals(localSession).(*session); ok && s != nil {
+		org, all = s.Org, a.seesAllAlerts(c.UserContext(), s)
+	}
 	sub, cancel := a.svc.Bus().Subscribe()
 	a.streams.Add(1)
 	stop, hb := a.stop, a.heartbeat
@@ -231,7 +237,11 @@ func (a *App) stream(c *fiber.Ctx) error {
 				if !ok {
 					return
 				}
-				b, err := json.Marshal(u.Data)
+				data := u.Data
+				if u.Type == "alert" {
+					data = a.liveAlert(u.Data, org, all)
+				}
+				b, err := json.Marshal(data)
 				if err != nil {
 					continue
 				}

@@ -332,7 +332,9 @@ func (a *App) coldView(ctx context.Context, p gateway.Passport, evs []eventView)
 	for _, r := range cc.Recorded {
 		recorded[r.ID] = r
 	}
-	idOf := func(e coldchain.Excursion) string { return gateway.ExcursionID(cc.GTIN, cc.Lot, e.Kind, e.Sensor, e.Start) }
+	idOf := func(e coldchain.Excursion) string {
+		return gateway.ExcursionID(cc.GTIN, cc.Lot, e.Kind, e.Sensor, e.Start)
+	}
 	rec := map[string]bool{}
 	for id := range recorded {
 		rec[id] = true

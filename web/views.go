@@ -35,7 +35,7 @@ type views struct {
 
 // pageNames are the page templates; each is parsed with the layout and
 // the partials.
-var pageNames = []string{"passport", "verify", "login", "dashboard", "events", "event", "batches", "edges", "error"}
+var pageNames = []string{"passport", "verify", "login", "dashboard", "events", "event", "batches", "edges", "error", "alerts", "regulator"}
 
 func loadViews() (*views, error) {
 	v := &views{pages: map[string]*template.Template{}, static: map[string]staticFile{}}
@@ -148,6 +148,7 @@ type pageData struct {
 	Data    any
 	Flash   string
 	BaseURL string
+	NavInfo navInfo // alert badge and role links (signed in)
 }
 
 // render writes a page with the current status code.
@@ -161,6 +162,7 @@ func (a *App) render(c *fiber.Ctx, name string, d pageData) error {
 	}
 	if d.User != nil {
 		d.CSRF = d.User.CSRF
+		d.NavInfo = a.navInfo(c.UserContext(), d.User)
 	}
 	if d.BaseURL == "" {
 		d.BaseURL = a.baseURL(c)
@@ -194,7 +196,10 @@ func (a *App) renderError(c *fiber.Ctx, p Problem) error {
 	case fiber.StatusUnauthorized:
 		hint = "Sign in to see this page."
 	case fiber.StatusForbidden:
-		hint = "Reload the page and try again."
+		hint = "Your role does not give access to this. Ask your organisation's admin if you need it."
+		if strings.HasSuffix(p.Type, kindCSRF) {
+			hint = "Reload the page and try again."
+		}
 	case fiber.StatusTooManyRequests:
 		hint = "Wait a little before trying again."
 	case fiber.StatusServiceUnavailable:
