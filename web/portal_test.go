@@ -141,7 +141,7 @@ func TestLotAPI(t *testing.T) {
 	// The Digital Link of the same pack answers the same.
 	dlID := "https://id.gs1.org/01/" + e.gtin + "/21/500001"
 	tb2 := gateway.TraceBack{}
-	e.get("/api/v1/objects/" + url.PathEscape(dlID) + "/trace").json(t, &tb2)
+	e.get("/api/v1/objects/"+url.PathEscape(dlID)+"/trace").json(t, &tb2)
 	if tb2.ID != tb.ID || len(tb2.Steps) != len(tb.Steps) {
 		t.Errorf("trace by Digital Link %q vs %q", tb2.ID, tb.ID)
 	}
