@@ -113,23 +113,23 @@ type Pallet struct {
 type Device struct {
 	// ID is the device ID: its MQTT client ID, last topic level and
 	// default username.
-	ID       string `yaml:"id"`
-	Kind     string `yaml:"kind"` // rfid, sensor or scanner
-	Site     string `yaml:"site"`
-	Username string `yaml:"username"` // default ID
-	Password string `yaml:"password"`
+	ID       string `yaml:"id" json:"id"`
+	Kind     string `yaml:"kind" json:"kind"` // rfid, sensor or scanner
+	Site     string `yaml:"site" json:"site"`
+	Username string `yaml:"username" json:"username,omitempty"` // default ID
+	Password string `yaml:"password" json:"-"`
 	// Interval between reading cycles before Rate (defaults per kind).
-	Interval time.Duration `yaml:"interval"`
+	Interval time.Duration `yaml:"interval" json:"interval,omitempty"`
 	// Messages stops the device after publishing that many messages and
 	// having them all acknowledged (0: until the fleet's context ends).
-	Messages int `yaml:"messages"`
+	Messages int `yaml:"messages" json:"messages,omitempty"`
 	// Format is the payload layout (default FormatDefault).
-	Format string `yaml:"format"`
+	Format string `yaml:"format" json:"format,omitempty"`
 
 	// Kind-specific settings; nil means the kind's defaults.
-	RFID    *RFIDConfig    `yaml:"rfid,omitempty"`
-	Sensor  *SensorConfig  `yaml:"sensor,omitempty"`
-	Scanner *ScannerConfig `yaml:"scanner,omitempty"`
+	RFID    *RFIDConfig    `yaml:"rfid,omitempty" json:"rfid,omitempty"`
+	Sensor  *SensorConfig  `yaml:"sensor,omitempty" json:"sensor,omitempty"`
+	Scanner *ScannerConfig `yaml:"scanner,omitempty" json:"scanner,omitempty"`
 }
 
 // Topic returns the device's topic, tracegate/{site}/{kind}/{id}.

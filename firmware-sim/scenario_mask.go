@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-const maskDayStory = `A day (16 hours) at North Warehouse Hanover. At dawn Meridian's Hamburg plant commissions two N95 lots (96 and 48 boxes), packs them in cases of 12 onto three pallets and ships them. Mid-morning wh1's dock-in reader (Impinj) receives the pallets, with a duplicated delivery; the handheld receives and puts them away. Around midday the handheld picks five cases, the packing station unpacks two pallets and one case and builds a mixed pallet (five cases and six loose boxes, a new SSCC of North's), which leaves through the dock-out reader (Zebra FX) to City General Hospital, whose dock reader and handheld receive it in the afternoon. All day the warehouse's ambient logger reports in Fahrenheit and goes offline for 45 minutes, its buffered readings bursting out of order on reconnect; the humidity logger delivers some readings twice and sticks for two hours (repeating its last value). Expected: no excursions, both lots ok, custody plant → wh1 → hospital, the humidity logger flagged as stuck.`
+const maskDayStory = `A day (16 hours) at North Warehouse Hanover. At dawn Meridian's Hamburg plant commissions two N95 lots (96 and 48 boxes), packs them in cases of 12 onto three pallets and ships them. Mid-morning wh1's dock-in reader (Impinj) receives the pallets, with a duplicated delivery; the handheld receives and puts them away. Around midday the handheld picks five cases, the packing station unpacks two pallets and one case and builds a mixed pallet (five cases and six loose boxes, a new SSCC of North's), which leaves through the dock-out reader (Zebra FX) to City General Hospital, whose dock reader and handheld receive it in the afternoon. All day the warehouse's ambient logger reports in Fahrenheit and goes offline for 45 minutes, its buffered readings bursting out of order on reconnect; the humidity logger delivers some readings twice and sticks for two hours (repeating its last value). A box with a damaged tag gives one read the edge must dead-letter (bad_epc). Expected: no excursions, both lots ok, custody plant → wh1 → hospital, the humidity logger flagged as stuck.`
 
 func buildMaskDay(s *story) error {
 	for _, id := range []string{SitePlant, SiteWH1, SiteHospital} {
@@ -64,6 +64,8 @@ func buildMaskDay(s *story) error {
 	// Hospital receives.
 	s.rfidPass(DevHospDock, m(600).Add(jit(s, 60)), mixed.tags(), "")
 	s.objectEvent(DevHospHandheld, m(606), []string{mixed.sscc}, "receiving", "in_progress", SubReceiving, "", "")
+	// A box whose tag memory is damaged: one read the edge must dead-letter.
+	s.badRead(DevHospDock, m(608), loose[1])
 
 	// Warehouse climate all day: a gentle daily swing.
 	day := func(t time.Time) (float64, time.Duration) {

@@ -277,6 +277,16 @@ func TestScenarioPayloadsValid(t *testing.T) {
 					continue // its eventNum was checked the first time
 				}
 				seen[m.Device+string(m.Payload)] = true
+				if strings.HasPrefix(m.Note, "bad input") {
+					var r RFIDRead
+					if err := decodeStrict(m.Payload, &r); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := epc.DecodeHex(r.EPC); err == nil {
+						t.Fatalf("message %d: deliberately bad EPC %s decodes", i, r.EPC)
+					}
+					continue
+				}
 				if _, err := checkPayload(d, m.Payload, zebra); err != nil {
 					t.Fatalf("message %d (%s %s/%s): %v\n%s", i, m.Device, d.Kind, d.Format, err, m.Payload)
 				}
@@ -523,6 +533,9 @@ func TestScenarioFaults(t *testing.T) {
 	}
 	if best < 12 {
 		t.Errorf("humidity logger repeats at most %d readings; want a 2 h stick (12 at 10 min)", best)
+	}
+	if day.Expected.DeadLetters["bad_epc"] != 1 || day.Expected.Faults["bad input: corrupt EPC"] != 1 {
+		t.Errorf("dead letters %v, faults %v", day.Expected.DeadLetters, day.Expected.Faults)
 	}
 	if !slices.Equal(day.Expected.SensorFaults, []string{"wh1/wh1-humidity"}) {
 		t.Errorf("sensor faults %v", day.Expected.SensorFaults)

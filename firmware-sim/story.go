@@ -904,3 +904,21 @@ func (s *story) duplicateLast(dev string, n int) {
 	at := s.msgs[idx[0]].At.Add(150 * time.Millisecond)
 	s.emit(dev, at, src.Payload, "duplicate")
 }
+
+// badRead publishes one default-format read of a tag whose EPC memory is
+// corrupt (an SGTIN-96 with the reserved partition value 7): the edge
+// must dead-letter it with reason bad_epc.
+func (s *story) badRead(dev string, at time.Time, uri string) {
+	hex, err := uriHex(uri, 1)
+	if err != nil {
+		panic(err)
+	}
+	b := []byte(hex)
+	// Second byte: filter (3 bits) | partition (3 bits) | 2 bits of prefix.
+	v, _ := strconv.ParseUint(string(b[2:4]), 16, 8)
+	v |= 0x7 << 2
+	copy(b[2:4], fmt.Sprintf("%02X", v))
+	p, _ := json.Marshal(RFIDRead{EPC: string(b), TS: Timestamp(at), Antenna: 1, RSSI: -61.5})
+	s.emit(dev, at, p, "bad input: corrupt EPC")
+	s.deadLetters["bad_epc"]++
+}
