@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -255,6 +256,8 @@ type Exposure struct {
 	// still exposed to it.
 	SensorSubject map[string]string
 	SensorOpen    map[string]bool
+	// SensorWhere is each sensor's own place (an SGLN).
+	SensorWhere map[string]string
 }
 
 func (s *Service) lotExposure(gtin, lot string) (Exposure, error) {
@@ -262,7 +265,7 @@ func (s *Service) lotExposure(gtin, lot string) (Exposure, error) {
 	if err != nil {
 		return Exposure{}, err
 	}
-	x := Exposure{Stays: stays(h, spans), Readings: map[string][]coldchain.Reading{}, SensorSubject: map[string]string{}, SensorOpen: map[string]bool{}}
+	x := Exposure{Stays: stays(h, spans), Readings: map[string][]coldchain.Reading{}, SensorSubject: map[string]string{}, SensorOpen: map[string]bool{}, SensorWhere: map[string]string{}}
 	seen := map[[32]byte]bool{}
 	for _, st := range x.Stays {
 		to := st.To
@@ -281,6 +284,9 @@ func (s *Service) lotExposure(gtin, lot string) (Exposure, error) {
 				x.SensorOpen[sensor] = false
 			}
 			x.SensorSubject[sensor] = st.Subject
+			if r.Value.Where != "" {
+				x.SensorWhere[sensor] = r.Value.Where
+			}
 			if seen[r.Hash] {
 				continue
 			}
@@ -423,7 +429,11 @@ func (s *Service) evaluateLot(ctx context.Context, l store.LotRef, trigger time.
 			again = true
 			continue
 		}
-		done, err := s.recordExcursion(ctx, l, lotRec, prod, e, id, subject, site)
+		where := x.SensorWhere[e.Sensor]
+		if strings.HasPrefix(subject, "urn:epc:id:") {
+			where = subject
+		}
+		done, err := s.recordExcursion(ctx, l, lotRec, prod, e, id, where, site)
 		if err != nil {
 			s.m.excursions.WithLabelValues("error").Inc()
 			return true, err

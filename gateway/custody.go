@@ -98,7 +98,12 @@ func (s *Service) history(sc store.Scan, member func(string) bool) ([]historyEve
 			}
 			all = append(all, c)
 			// The container's own containers, while it held the subject.
-			inner := containments(sub, func(id string) bool { return id == c.Parent })
+			own := make([]historyEvent, len(sub))
+			for i, h := range sub {
+				h.Via = ""
+				own[i] = h
+			}
+			inner := containments(own, func(id string) bool { return id == c.Parent })
 			for i := range inner {
 				if inner[i].From.Before(c.From) {
 					inner[i].From = c.From
@@ -128,45 +133,62 @@ func endOr(t time.Time) time.Time {
 }
 
 // containments derives the spans a subject sat in containers from its
-// aggregation events (sorted by time here).
+// aggregation events (sorted by time here). Each member child is tracked
+// on its own: a container span opens when the first member enters it and
+// closes when the last member leaves (unpacked, or packed elsewhere).
 func containments(evs []historyEvent, member func(string) bool) []Containment {
 	sorted := append([]historyEvent(nil), evs...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Rec.EventTime.Before(sorted[j].Rec.EventTime) })
+	parentOf := map[string]string{}
+	count := map[string]int{}
 	open := map[string]int{} // parent -> index in out
 	var out []Containment
+	leave := func(c, p string, t time.Time) {
+		delete(parentOf, c)
+		count[p]--
+		if count[p] <= 0 {
+			delete(count, p)
+			if i, ok := open[p]; ok {
+				out[i].To = t
+				delete(open, p)
+			}
+		}
+	}
 	for _, e := range sorted {
 		a := e.Agg
 		if a == nil || e.Via != "" || member(a.Parent) {
 			continue
 		}
-		mine := len(a.Children) == 0 && a.Action == "DELETE"
-		for _, c := range a.Children {
-			if member(c) {
-				mine = true
-				break
-			}
-		}
-		if !mine {
-			continue
-		}
 		t := e.Rec.EventTime
 		switch a.Action {
 		case "ADD", "OBSERVE":
-			// Entering one container leaves any other.
-			for p, i := range open {
-				if p != a.Parent {
-					out[i].To = t
-					delete(open, p)
+			for _, c := range a.Children {
+				if !member(c) || parentOf[c] == a.Parent {
+					continue
+				}
+				if p, ok := parentOf[c]; ok {
+					leave(c, p, t)
+				}
+				parentOf[c] = a.Parent
+				count[a.Parent]++
+				if _, ok := open[a.Parent]; !ok {
+					open[a.Parent] = len(out)
+					out = append(out, Containment{Parent: a.Parent, From: t})
 				}
 			}
-			if _, ok := open[a.Parent]; !ok {
-				open[a.Parent] = len(out)
-				out = append(out, Containment{Parent: a.Parent, From: t})
-			}
 		case "DELETE":
-			if i, ok := open[a.Parent]; ok {
-				out[i].To = t
-				delete(open, a.Parent)
+			kids := a.Children
+			if len(kids) == 0 {
+				for c, p := range parentOf {
+					if p == a.Parent {
+						kids = append(kids, c)
+					}
+				}
+			}
+			for _, c := range kids {
+				if member(c) && parentOf[c] == a.Parent {
+					leave(c, a.Parent, t)
+				}
 			}
 		}
 	}
@@ -216,6 +238,10 @@ type CustodyStep struct {
 	InTransit bool      `json:"inTransit,omitempty"`
 	Unmapped  bool      `json:"unmapped,omitempty"` // seen by a device with no location mapping
 	Late      int       `json:"late,omitempty"`     // events recorded more than LateAfter after they happened
+	// Suspect counts its events that raised a suspect flag (a cloned
+	// serial seen where it cannot be): shown, never silently mixed in.
+	Suspect        int      `json:"suspect,omitempty"`
+	SuspectReasons []string `json:"suspectReasons,omitempty"`
 }
 
 // LateAfter is how long after it happened an event counts as late.
@@ -237,6 +263,11 @@ func siteOf(loc string) string {
 // lasts until the next event at a site.
 func (s *Service) steps(ctx context.Context, h []historyEvent) []CustodyStep {
 	sites := s.sites(ctx)
+	ids := make([]string, len(h))
+	for i, e := range h {
+		ids[i] = e.Rec.EventID
+	}
+	flagged, _ := s.st.SuspectEvents(ids)
 	var out []CustodyStep
 	var cur *CustodyStep
 	for _, e := range h {
@@ -260,6 +291,12 @@ func (s *Service) steps(ctx context.Context, h []historyEvent) []CustodyStep {
 		}
 		if e.Unmapped {
 			cur.Unmapped = true
+		}
+		if r, ok := flagged[e.Rec.EventID]; ok {
+			cur.Suspect++
+			if !contains(cur.SuspectReasons, r) {
+				cur.SuspectReasons = append(cur.SuspectReasons, r)
+			}
 		}
 		if e.Rec.RecordTime.Sub(e.Rec.EventTime) > LateAfter {
 			cur.Late++

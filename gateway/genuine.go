@@ -204,7 +204,7 @@ func (s *Service) reportSuspects(ctx context.Context, ev store.IndexedEvent, sit
 	byReason := map[string][]SuspectFlag{}
 	for _, f := range flags {
 		b, _ := json.Marshal(f)
-		if err := s.st.PutSuspect(f.EPC, f.Reason, f.At, b); err != nil {
+		if err := s.st.PutSuspect(f.EPC, f.Reason, f.EventID, f.At, b); err != nil {
 			s.log.Error("store suspect flag", "epc", f.EPC, "err", err)
 		}
 		byReason[f.Reason] = append(byReason[f.Reason], f)

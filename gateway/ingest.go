@@ -279,6 +279,10 @@ func sensorValues(ev epcis.Event) *store.SensorValues {
 	if sv.Sensor == "" {
 		sv.Sensor = ev.ReadPoint()
 	}
+	sv.Where = ev.BizLocation()
+	if sv.Where == "" {
+		sv.Where = ev.ReadPoint()
+	}
 	if loc := ev.BizLocation(); loc != "" {
 		sv.Subjects = append(sv.Subjects, loc)
 	} else if rp := ev.ReadPoint(); rp != "" {

@@ -116,10 +116,11 @@ func (s *Store) SetLedgerCheckpoint(b []byte) error {
 const (
 	pSuspect    = "sp/"  // sp/{epc}\x00{reason} -> flag JSON (the first time it was raised)
 	pSuspectRec = "spr/" // spr/{time8}{epc}\x00{reason} -> nil
+	pSuspectEv  = "spe/" // spe/{eventID} -> reason (events that raised a flag)
 )
 
 // PutSuspect stores a suspect flag for a pack once per reason.
-func (s *Store) PutSuspect(epc, reason string, at time.Time, flag []byte) error {
+func (s *Store) PutSuspect(epc, reason, eventID string, at time.Time, flag []byte) error {
 	return s.db.Update(func(txn *badger.Txn) error {
 		k := []byte(pSuspect + epc + "\x00" + reason)
 		if _, err := txn.Get(k); err == nil {
@@ -129,6 +130,11 @@ func (s *Store) PutSuspect(epc, reason string, at time.Time, flag []byte) error 
 		}
 		if err := txn.Set(k, flag); err != nil {
 			return err
+		}
+		if eventID != "" {
+			if err := txn.Set([]byte(pSuspectEv+eventID), []byte(reason)); err != nil {
+				return err
+			}
 		}
 		return txn.Set(append(append([]byte(pSuspectRec), time8(at)...), []byte(epc+"\x00"+reason)...), nil)
 	})
@@ -174,6 +180,30 @@ func (s *Store) RecentSuspects(limit int) ([]json.RawMessage, error) {
 				return err
 			}
 			out = append(out, v)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// SuspectEvents returns which of the given events raised a suspect flag,
+// with the reason.
+func (s *Store) SuspectEvents(ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	err := s.db.View(func(txn *badger.Txn) error {
+		for _, id := range ids {
+			it, err := txn.Get([]byte(pSuspectEv + id))
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			v, err := it.ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			out[id] = string(v)
 		}
 		return nil
 	})

@@ -33,6 +33,9 @@ type SensorValues struct {
 	Sensor   string   `json:"s"`
 	TempC    *float64 `json:"t,omitempty"`
 	Humidity *float64 `json:"h,omitempty"`
+	// Where is the sensor's own place (its business location, else its
+	// read point), as the event names it.
+	Where string `json:"w,omitempty"`
 	// Subjects are what the sensor watches: its business location (or read
 	// point) and the containers it is attached to.
 	Subjects []string `json:"-"`

@@ -85,7 +85,9 @@ func registerLot(c *call, args []string) ([]byte, error) {
 		return nil, err
 	}
 	if found {
-		if sameContent(cur, in, func(l *ledger.Lot) { l.RegisteredAt = ledger.Lot{}.RegisteredAt }) {
+		if sameContent(cur, in, func(l *ledger.Lot) {
+			l.RegisteredAt, l.Status, l.StatusReason, l.StatusAt = ledger.Lot{}.RegisteredAt, "", "", ledger.Lot{}.StatusAt
+		}) {
 			return marshal(cur)
 		}
 		return nil, conflict("lot %s of %s is registered with different content", in.Lot, in.GTIN)
