@@ -674,3 +674,38 @@ func TestPlayBadCredentials(t *testing.T) {
 		t.Fatalf("Play without a password: %v", err)
 	}
 }
+
+// TestPlaySpeed plays a scenario at a speed that fits it into about 1.5 s
+// and checks messages are not published before their scaled time.
+func TestPlaySpeed(t *testing.T) {
+	sc := buildT(t, "hospital-donated-masks", 1)
+	log := newIngestLog()
+	addr, _ := runBroker(t, "127.0.0.1:0", sc.Devices, log)
+	creds := map[string]string{}
+	for _, d := range sc.Devices {
+		creds[d.ID] = testPassword
+	}
+	speed := float64(sc.Duration) / float64(1500*time.Millisecond)
+	begin := time.Now()
+	var mu sync.Mutex
+	early := 0
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, err := Play(ctx, sc, addr, creds, speed, OnMessageAck(func(i int, m Message, at time.Time) {
+		if at.Before(begin.Add(time.Duration(float64(m.At.Sub(sc.Start)) / speed))) {
+			mu.Lock()
+			early++
+			mu.Unlock()
+		}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := sc.Messages[len(sc.Messages)-1].At.Sub(sc.Start)
+	if min := time.Duration(float64(last) / speed); st.Elapsed < min {
+		t.Errorf("played in %s, faster than the %s the speed allows", st.Elapsed, min)
+	}
+	if early > 0 {
+		t.Errorf("%d messages acknowledged before their time", early)
+	}
+}
