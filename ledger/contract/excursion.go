@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -35,6 +36,54 @@ func excursionTotalKey(gtin, lot string) string { return excursionTotalPrefix + 
 type excursionTotal struct {
 	Count         int     `json:"count"`
 	CumulativeMin float64 `json:"cumulativeMin"`
+	// Windows are the recorded excursions' [start, start+duration) spans;
+	// the cumulative time of a class (temperature or humidity) is the
+	// length of their union, so overlapping excursions seen by several
+	// sensors are not counted twice.
+	Windows []excursionWindow `json:"windows,omitempty"`
+}
+
+type excursionWindow struct {
+	Class string    `json:"class"`
+	From  time.Time `json:"from"`
+	To    time.Time `json:"to"`
+}
+
+func excursionClass(kind string) string {
+	if kind == ledger.ExcursionHumidityHigh {
+		return "humidity"
+	}
+	return "temperature"
+}
+
+// unionMinutes is the length in minutes of the union of the windows of
+// one class.
+func unionMinutes(ws []excursionWindow, class string) float64 {
+	var spans []excursionWindow
+	for _, w := range ws {
+		if w.Class == class && w.To.After(w.From) {
+			spans = append(spans, w)
+		}
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].From.Before(spans[j].From) })
+	var total time.Duration
+	var cur excursionWindow
+	for i, w := range spans {
+		if i == 0 || w.From.After(cur.To) {
+			if i > 0 {
+				total += cur.To.Sub(cur.From)
+			}
+			cur = w
+			continue
+		}
+		if w.To.After(cur.To) {
+			cur.To = w.To
+		}
+	}
+	if len(spans) > 0 {
+		total += cur.To.Sub(cur.From)
+	}
+	return math.Round(total.Minutes()*1000) / 1000
 }
 
 var excursionFunctions = []function{
@@ -307,7 +356,9 @@ func recordExcursion(c *call, args []string) ([]byte, error) {
 		return nil, err
 	}
 	total.Count++
-	total.CumulativeMin += in.DurationMin
+	total.Windows = append(total.Windows, excursionWindow{Class: excursionClass(in.Kind), From: in.Start.UTC(),
+		To: in.Start.UTC().Add(time.Duration(in.DurationMin * float64(time.Minute)))})
+	total.CumulativeMin = unionMinutes(total.Windows, excursionClass(in.Kind))
 
 	in.RecordedBy, in.RecordedAt, in.TxID = cl.User, now, c.s.TxID()
 	in.CumulativeMin = total.CumulativeMin

@@ -93,10 +93,12 @@ func TestRecordsWriteDiscipline(t *testing.T) {
 	run(whAdmin, ledger.FnRecordExcursion, 0, "", mustJSON(x))
 	x2 := x
 	x2.Sensor = "s2"
+	x2.Start, x2.End = base.now.Add(-3*time.Hour), base.now.Add(-160*time.Minute)
 	// excursion, index, running total; the lot stays "excursion".
 	run(whAdmin, ledger.FnRecordExcursion, 3, ledger.EvExcursionRecorded, mustJSON(x2))
 	x3 := x
 	x3.Sensor, x3.DurationMin = "s3", 25
+	x3.Start, x3.End = base.now.Add(-2*time.Hour), base.now.Add(-95*time.Minute)
 	mustDecode(t, run(whAdmin, ledger.FnRecordExcursion, 4, ledger.EvExcursionRecorded, mustJSON(x3)), &rec)
 	if rec.CumulativeMin != 65 || !rec.Breach || !strings.Contains(rec.BreachReason, "cumulative excursion time of 65 min exceeds the profile's maxCumulativeExcursionMin 60 min") {
 		t.Errorf("cumulative breach %+v", rec)

@@ -157,29 +157,40 @@ func testExcursions(s *suite) {
 	s.excursionRefused("same excursion, other figures", ledger.Conflict)(s.c.RecordExcursion(s.ctx(), s.operator(wh), changed))
 
 	// Two more on lot A, both starting at the same time (ties sort by ID);
-	// a humidity excursion counts towards the total too.
+	// a humidity excursion counts towards the humidity total, not the
+	// temperature one.
 	x2 := excursion(lotA, "wh1/coldroom-2", base.Add(2*time.Hour), 25)
 	x3 := excursion(lotA, "wh1/coldroom-3", base.Add(2*time.Hour), 28)
 	x3.Kind, x3.Unit, x3.PeakValue, x3.LimitValue = ledger.ExcursionHumidityHigh, ledger.UnitPercentRH, 78, 70
 	a2 := s.record(ev, s.quality(wh), x2)
 	a3 := s.record(ev, admin(mfr), x3)
-	if a2.CumulativeMin != 45 || a3.CumulativeMin != 73 || a2.Breach || a3.Breach {
-		t.Errorf("cumulative 45, 73 without breach: got %+v, %+v", a2, a3)
+	if a2.CumulativeMin != 45 || a3.CumulativeMin != 28 || a2.Breach || a3.Breach {
+		t.Errorf("cumulative 45 (temperature), 28 (humidity) without breach: got %+v, %+v", a2, a3)
 	}
-	// Quality releases lot A; the next excursion marks it again; the one
-	// after that passes the cumulative limit of 120 minutes: quarantine.
-	l, res, err := s.c.SetLotStatus(s.ctx(), s.quality(mfr), p.GTIN, lotA.Lot, ledger.LotOK, "stability data cover 73 min at up to 12 °C")
+	// Quality releases lot A; the next excursion marks it again.
+	l, res, err := s.c.SetLotStatus(s.ctx(), s.quality(mfr), p.GTIN, lotA.Lot, ledger.LotOK, "stability data cover 45 min at up to 12 °C")
 	ev.add(ledger.EvLotStatusChanged, s.must(res, err))
 	if l.Status != ledger.LotOK {
 		t.Fatalf("released lot %+v", l)
 	}
 	a4 := s.record(ev, s.operator(wh), excursion(lotA, "wh1/coldroom-1", base.Add(4*time.Hour), 28))
-	if a4.CumulativeMin != 101 || a4.Breach || s.lotStatus(lotA).Status != ledger.LotExcursion {
+	if a4.CumulativeMin != 73 || a4.Breach || s.lotStatus(lotA).Status != ledger.LotExcursion {
 		t.Errorf("fourth excursion %+v", a4)
 	}
+	// Another sensor saw part of x2's excursion: only the 5 minutes it
+	// adds to the union count.
+	ao := s.record(ev, s.operator(wh), excursion(lotA, "wh1/coldroom-4", base.Add(2*time.Hour+10*time.Minute), 20))
+	if ao.CumulativeMin != 78 || ao.Breach {
+		t.Errorf("overlapping excursion %+v, want cumulative 78", ao)
+	}
 	a5 := s.record(ev, s.operator(wh), excursion(lotA, "wh1/coldroom-1", base.Add(6*time.Hour), 25))
-	if a5.CumulativeMin != 126 || !a5.Breach || !strings.Contains(a5.BreachReason, "maxCumulativeExcursionMin") || !strings.Contains(a5.BreachReason, "126") || strings.Contains(a5.BreachReason, "maxSingle") {
-		t.Errorf("cumulative breach %+v", a5)
+	if a5.CumulativeMin != 103 || a5.Breach {
+		t.Errorf("fifth excursion %+v", a5)
+	}
+	// The next passes the cumulative limit of 120 minutes: quarantine.
+	a6 := s.record(ev, s.operator(wh), excursion(lotA, "wh1/coldroom-1", base.Add(8*time.Hour), 20))
+	if a6.CumulativeMin != 123 || !a6.Breach || !strings.Contains(a6.BreachReason, "maxCumulativeExcursionMin") || !strings.Contains(a6.BreachReason, "123") || strings.Contains(a6.BreachReason, "maxSingle") {
+		t.Errorf("cumulative breach %+v", a6)
 	}
 	if l := s.lotStatus(lotA); l.Status != ledger.LotQuarantined || !strings.Contains(l.StatusReason, "maxCumulativeExcursionMin") {
 		t.Errorf("lot after a cumulative breach: %+v", l)
@@ -240,7 +251,7 @@ func testExcursions(s *suite) {
 	}
 
 	// Reads.
-	if back := got[ledger.Excursion](s, "GetExcursion")(s.c.Excursion(s.ctx(), s.other(fx.Hospital), a5.ID)); back.ID != a5.ID || back.BreachReason != a5.BreachReason || back.CumulativeMin != 126 || len(back.Evidence) != 2 {
+	if back := got[ledger.Excursion](s, "GetExcursion")(s.c.Excursion(s.ctx(), s.other(fx.Hospital), a6.ID)); back.ID != a6.ID || back.BreachReason != a6.BreachReason || back.CumulativeMin != 123 || len(back.Evidence) != 2 {
 		t.Errorf("GetExcursion = %+v", back)
 	}
 	denied[ledger.Excursion](s, "unknown excursion", ledger.NotFound)(s.c.Excursion(s.ctx(), admin(mfr), excursionID(excursion(lotA, "nosuch", base, 1))))
@@ -255,7 +266,7 @@ func testExcursions(s *suite) {
 	}
 	tie := []string{a2.ID, a3.ID}
 	slices.Sort(tie)
-	wantA := append(append([]string{a1.ID}, tie...), a4.ID, a5.ID)
+	wantA := append(append([]string{a1.ID}, tie...), ao.ID, a4.ID, a5.ID, a6.ID)
 	if got := ids(got[[]ledger.Excursion](s, "ListExcursions(lot)")(s.c.Excursions(s.ctx(), admin(fx.Regulator), p.GTIN, lotA.Lot))); !slices.Equal(got, wantA) {
 		t.Errorf("ListExcursions(lot A) = %v, want %v", got, wantA)
 	}
@@ -263,7 +274,7 @@ func testExcursions(s *suite) {
 		t.Errorf("ListExcursions(lot A/2) = %v, want %v", got, []string{a2x.ID})
 	}
 	byProduct := got[[]ledger.Excursion](s, "ListExcursions(gtin)")(s.c.Excursions(s.ctx(), admin(fx.Regulator), p.GTIN, ""))
-	wantP := []string{a1.ID, a2.ID, a3.ID, a4.ID, a5.ID, a2x.ID, b1.ID, c1.ID, c2.ID, d1.ID}
+	wantP := []string{a1.ID, a2.ID, a3.ID, ao.ID, a4.ID, a5.ID, a6.ID, a2x.ID, b1.ID, c1.ID, c2.ID, d1.ID}
 	gotP := ids(byProduct)
 	slices.Sort(wantP)
 	slices.Sort(gotP)
