@@ -127,6 +127,10 @@ type App struct {
 	names     *namer
 	m         *webMetrics
 
+	siteMu    sync.Mutex // the site directory's names, for pages
+	siteNames map[string]string
+	siteAt    time.Time
+
 	stop     chan struct{} // closed when the app stops: live streams end
 	stopOnce sync.Once
 	streams  atomic.Int64 // open server-sent event streams

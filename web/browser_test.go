@@ -161,34 +161,29 @@ func TestBrowser(t *testing.T) {
 	}
 
 	// The public passport of the lot, as a regulator scanning the pack
-	// sees it.
+	// sees it (TestBrowserPassportColdChain looks at the cold chain).
+	e.waitExcursionsRecorded(2)
 	passport := e.url + "/01/" + e.gtin + "/10/" + url.PathEscape(testLot)
-	b.do("open passport", chromedp.Navigate(passport), chromedp.WaitVisible(chromedp.CSS("#timeline")))
-	if n := b.count("#timeline > li"); n != 1+len(e.eventIDs) {
-		t.Errorf("timeline has %d events, want %d", n, 1+len(e.eventIDs))
+	b.do("open passport", chromedp.Navigate(passport), chromedp.WaitVisible(chromedp.CSS("#custody")))
+	if n := b.count("#event-states tr.ev-row"); n != 1+len(e.eventIDs) {
+		t.Errorf("verification table has %d events, want %d", n, 1+len(e.eventIDs))
 	}
-	if n := b.count("#timeline .badge.proven"); n != 1+len(e.eventIDs) {
+	if n := b.count("#event-states .badge.proven"); n != 1+len(e.eventIDs) {
 		t.Errorf("%d events show Proven, want %d", n, 1+len(e.eventIDs))
 	}
-	if s := b.text("#timeline > li h3"); !strings.Contains(s, "Commissioned at Meridian plant") {
-		t.Errorf("first timeline entry %q, want the commissioning in plain words", s)
+	if s := b.text("#event-states tr.ev-row strong"); !strings.Contains(s, "Commissioned at Meridian plant") {
+		t.Errorf("first event %q, want the commissioning in plain words", s)
 	}
-	if s := b.text("#timeline"); !strings.Contains(s, "Received at North Warehouse dock door 1") {
-		t.Errorf("timeline lacks the receiving in plain words: %.300s", s)
+	if s := b.text("#event-states"); !strings.Contains(s, "Received at North Warehouse dock door 1") {
+		t.Errorf("events lack the receiving in plain words: %.300s", s)
 	}
 	if w, _ := b.eval("document.querySelector('#qr').complete && document.querySelector('#qr').naturalWidth").(float64); w < 100 {
 		t.Errorf("QR code image did not load (naturalWidth %v)", w)
 	}
-	if n := b.count("#temp-chart circle.pt"); n != 4 {
-		t.Errorf("temperature chart has %d points, want 4", n)
+	if n := b.count("#event-states .chip.bad"); n != 1 {
+		t.Errorf("the reading outside the range is flagged by %d chips, want 1 (9.3 °C)", n)
 	}
-	if n := b.count("#temp-chart circle.pt.out"); n != 1 {
-		t.Errorf("temperature chart marks %d excursions, want 1 (9.3 °C)", n)
-	}
-	if n := b.count("#timeline .chip.bad"); n != 2 {
-		t.Errorf("the excursion is flagged by %d chips on the timeline, want 2 (the reading and the note)", n)
-	}
-	if s := b.text("#lot-status"); !strings.Contains(s, "In good standing") {
+	if s := b.text("#lot-status"); !strings.Contains(s, "Cold-chain excursion") {
 		t.Errorf("lot status %q", s)
 	}
 	if s := b.text("#n-proven"); s != fmt.Sprint(1+len(e.eventIDs)) {
@@ -354,9 +349,126 @@ func TestBrowserPassportColdChain(t *testing.T) {
 		t.Errorf("the pending filter shows %v rows", n)
 	}
 	b.do("filter all", chromedp.Click(chromedp.CSS(`#events-box .filter[data-filter="all"]`)))
+	b.eval("window.scrollTo(0, 0)")
 	if w, _ := b.eval("document.querySelector('#qr').complete && document.querySelector('#qr').naturalWidth").(float64); w < 100 {
 		t.Errorf("QR code image did not load (naturalWidth %v)", w)
 	}
 	b.shoot("passport-excursion")
 	b.shootParts("passport-excursion", ".passport-head", "#where-now", "#cold-chain", "#journey", "#proof-summary")
+}
+
+// signIn signs the browser in through the form.
+func (b *browser) signIn(e *env, user, pass string) {
+	b.t.Helper()
+	b.do("sign in as "+user,
+		chromedp.Navigate(e.url+"/login"),
+		chromedp.WaitVisible(chromedp.CSS("#login-form")),
+		chromedp.SendKeys(chromedp.CSS("#username"), user),
+		chromedp.SendKeys(chromedp.CSS("#password"), pass),
+		chromedp.Submit(chromedp.CSS("#login-form")),
+		chromedp.WaitVisible(chromedp.CSS(".who")),
+	)
+}
+
+// TestBrowserLive: pages update without a reload. A public passport
+// turns to "Recalled" when the regulator recalls its lot; a member's
+// alerts page shows a new alert as it is raised; the regulator's page.
+func TestBrowserLive(t *testing.T) {
+	e := shared(t)
+	b := newBrowser(t)
+	ic, itok := e.login(t, e.url, inspector, inspectPass)
+	recall := func(lot, reason string) {
+		t.Helper()
+		body := `{"gtin": "` + e.gtin + `", "lot": "` + lot + `", "class": "I", "reason": "` + reason + `"}`
+		r := e.do(ic, "POST", "/api/v1/recalls", strings.NewReader(body), "Content-Type", "application/json", "X-CSRF-Token", itok)
+		if r.StatusCode != 201 {
+			t.Fatalf("recall %s: %d %s", lot, r.StatusCode, r.body)
+		}
+	}
+
+	// A visitor has the passport of a lot open when it is recalled.
+	lot := "VX-2611-21"
+	e.newLot(t, lot)
+	b.do("open passport", chromedp.Navigate(e.url+"/01/"+e.gtin+"/10/"+lot), chromedp.WaitVisible(chromedp.CSS("#lot-status")))
+	if s := b.text("#lot-status"); !strings.Contains(s, "In good standing") {
+		t.Errorf("a fresh lot reads %q", s)
+	}
+	b.eval("window.scrollTo(0, 200); window.tgMarker = 42")
+	time.Sleep(500 * time.Millisecond) // the page's stream connects
+	recall(lot, "Sterility cannot be assured: a filling line filter failed its integrity test.")
+	b.do("passport turns to recalled", chromedp.Poll[chromedp.Void](
+		`window.tgMarker === 42 && (document.querySelector('#lot-status')||{textContent:''}).textContent.includes('Recalled') && !!document.querySelector('#recall')`,
+		chromedp.WithPollingTimeout(20*time.Second)))
+	if s := b.text("#recall"); !strings.Contains(s, "Class I") || !strings.Contains(s, "filling line filter") {
+		t.Errorf("recall box reads %q", s)
+	}
+	b.shoot("passport-recalled")
+
+	// A member has the alerts page open when an alert is raised.
+	b.signIn(e, adminUser, adminPass)
+	b.do("alerts page", chromedp.Navigate(e.url+"/alerts"), chromedp.WaitVisible(chromedp.CSS("#alerts-page #live.on")))
+	before := b.count("#alert-list > li.alert-item")
+	if before == 0 {
+		t.Errorf("the alerts page lists no alerts")
+	}
+	if n := b.count("#alert-list > li.sev-warning"); n == 0 {
+		t.Errorf("no warning-coloured alert (the excursions)")
+	}
+	b.eval("window.tgMarker = 43")
+	lot2 := "VX-2611-22"
+	e.newLot(t, lot2)
+	recall(lot2, "Labels carry the wrong expiry date.")
+	id := "recall/" + e.gtin + "/" + lot2
+	b.do("new alert appears", chromedp.Poll[chromedp.Void](
+		fmt.Sprintf(`window.tgMarker === 43 && !!document.querySelector('#alert-list > li[data-id=%q].new.sev-critical')`, id),
+		chromedp.WithPollingTimeout(20*time.Second)))
+	if s := b.text("#alert-list > li.alert-item h3"); !strings.Contains(s, lot2) {
+		t.Errorf("newest alert reads %q", s)
+	}
+	if n, _ := b.eval(`Number(document.querySelector('#alert-count').dataset.n)`).(float64); n < 1 {
+		t.Errorf("the navigation badge did not count the new alert (%v)", n)
+	}
+	b.shoot("alerts")
+
+	// A pack nobody commissioned turns up at the warehouse: its passport
+	// says so in red, and the regulator sees it.
+	ev := objectEvent(time.Now().UTC().Format(time.RFC3339), "OBSERVE", "receiving", "in_progress", dockInLoc, siteLoc, serial(700002))
+	if r := e.postJSON("/epcis/capture", document(ev)); r.StatusCode != 202 {
+		t.Fatalf("capture: %d %s", r.StatusCode, r.body)
+	}
+	waitForT(t, "suspect flag", func() bool {
+		fs, err := e.svc.Suspects(serial(700002))
+		return err == nil && len(fs) > 0
+	})
+	b.do("suspect pack passport", chromedp.Navigate(e.url+"/01/"+e.gtin+"/21/700002"), chromedp.WaitVisible(chromedp.CSS("#suspect")))
+	if s := b.text("#suspect"); !strings.Contains(s, "never commissioned") {
+		t.Errorf("suspect banner reads %q", s)
+	}
+	if s := b.text("#lot-status"); !strings.Contains(s, "Suspect pack") {
+		t.Errorf("suspect pack status %q", s)
+	}
+	b.shoot("passport-suspect")
+
+	// The regulator's page, and a recall form mistake.
+	b.do("sign out", chromedp.Navigate(e.url+"/alerts"), chromedp.WaitVisible(chromedp.CSS(".who button")),
+		chromedp.Click(chromedp.CSS(".who button")), chromedp.WaitVisible(chromedp.CSS("#login-form")))
+	b.signIn(e, inspector, inspectPass)
+	b.do("regulator page", chromedp.Navigate(e.url+"/regulator"), chromedp.WaitVisible(chromedp.CSS("#recall-form")))
+	if n := b.count("#recalls tbody tr"); n < 2 {
+		t.Errorf("regulator page lists %d recalls", n)
+	}
+	if n := b.count("#suspects tbody tr"); n < 1 {
+		t.Errorf("regulator page lists %d suspect packs", n)
+	}
+	b.shoot("regulator")
+	b.do("recall an unknown lot",
+		chromedp.SendKeys(chromedp.CSS("#r-gtin"), e.gtin),
+		chromedp.SendKeys(chromedp.CSS("#r-lot"), "VX-0000-00"),
+		chromedp.SendKeys(chromedp.CSS("#r-reason"), "test"),
+		chromedp.Submit(chromedp.CSS("#recall-form")),
+		chromedp.WaitVisible(chromedp.CSS("#recall-error")))
+	if s := b.text("#recall-error"); !strings.Contains(s, "not registered on the ledger") {
+		t.Errorf("recall form error %q", s)
+	}
+	b.shootParts("regulator", "#recall-card")
 }

@@ -27,9 +27,9 @@ type suspectView struct {
 }
 
 var suspectLabels = map[string]string{
-	gateway.SuspectNotCommissioned:  "Serial never commissioned by the manufacturer",
-	gateway.SuspectImpossibleTravel: "Seen at two places too far apart (a cloned serial?)",
-	gateway.SuspectRecalled:         "Its lot is recalled",
+	gateway.SuspectNotCommissioned:  "Never commissioned",
+	gateway.SuspectImpossibleTravel: "Impossible travel (a cloned serial?)",
+	gateway.SuspectRecalled:         "Recalled lot",
 }
 
 // recallView is a lot's recall.
@@ -146,10 +146,34 @@ func fmtSpan(from, to time.Time) string {
 	return f.Format("2 Jan, 15:04") + " – " + t.Format("2 Jan 2006, 15:04 UTC")
 }
 
+// siteName returns the name of a site (a GLN) in the ledger's site
+// directory, "" when it is not registered. The directory is cached for a
+// minute.
+func (a *App) siteName(ctx context.Context, gln string) string {
+	a.siteMu.Lock()
+	defer a.siteMu.Unlock()
+	if a.siteNames == nil || time.Since(a.siteAt) > nameCacheTTL {
+		list, err := a.svc.Ledger().Sites(ctx, a.svc.Config().Reader, "")
+		if err == nil {
+			a.siteNames = map[string]string{}
+			for _, s := range list {
+				a.siteNames[s.GLN] = s.Name
+			}
+			a.siteAt = time.Now()
+		} else if a.siteNames == nil {
+			return ""
+		}
+	}
+	return a.siteNames[gln]
+}
+
 // siteLabel names a site (a GLN or a location) for people.
 func (a *App) siteLabel(ctx context.Context, name, site string, places []string) string {
 	if name != "" {
 		return name
+	}
+	if n := a.siteName(ctx, site); n != "" {
+		return n
 	}
 	if len(places) > 0 {
 		return a.names.place(ctx, places[0])

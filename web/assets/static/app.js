@@ -372,11 +372,19 @@
     const mine = (a) => all || (a.orgs || []).indexOf(org) >= 0;
     const list = $("#alert-list");
     const sevText = { critical: "Critical", warning: "Warning", info: "Info" };
+    const kindText = {
+      "excursion-start": "Excursion started", "excursion-breach": "Excursion limit exceeded", "excursion-recorded": "Excursion recorded",
+      recall: "Recall", suspect: "Suspect packs", "sensor-fault": "Sensor fault"
+    };
+    const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const pad = (n) => (n < 10 ? "0" : "") + n;
+    // As the server writes times: "25 Nov 2026, 20:44 UTC".
+    const fmt = (d) => d.getUTCDate() + " " + months[d.getUTCMonth()] + " " + d.getUTCFullYear() + ", " + pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + " UTC";
     function item(a) {
       const when = a.at ? new Date(a.at) : new Date();
       const meta = el("div", { class: "alert-meta" }, el("span", { class: "sev" }, sevText[a.severity] || a.severity || "Info"),
-        el("time", { datetime: when.toISOString() }, when.toISOString().slice(0, 16).replace("T", " ") + " UTC"),
-        a.siteName ? el("span", {}, a.siteName) : null, a.kind ? el("span", {}, a.kind) : null);
+        el("time", { datetime: when.toISOString() }, fmt(when)),
+        a.siteName ? el("span", {}, a.siteName) : null, a.kind ? el("span", {}, kindText[a.kind] || a.kind) : null);
       const body = el("div", {}, meta, el("h3", {}, a.link ? el("a", { href: a.link }, a.title) : a.title), el("p", {}, a.message || ""));
       const li = el("li", { class: "alert-item new sev-" + (a.severity || "info") }, body);
       li.dataset.id = a.id;
@@ -403,8 +411,10 @@
         const empty = $(".empty-li", list);
         if (empty) empty.remove();
         list.prepend(item(a));
-        const c = $("#alerts-total");
-        if (c) c.textContent = String(Number(c.textContent || 0) + 1);
+        const bump = (id) => { const c = $("#" + id); if (c) c.textContent = String(Number(c.textContent || 0) + 1); };
+        bump("alerts-total");
+        if (a.severity === "critical") bump("alerts-critical");
+        if (a.severity === "warning") bump("alerts-warning");
       }
     });
   }
