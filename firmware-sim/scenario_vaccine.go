@@ -188,7 +188,9 @@ func buildVaccine(s *story) error {
 		s.expose(DevHospPharmCold, l, inPharmacy, m(360))
 		s.custodyKeys = append(s.custodyKeys, s.packs(l, l.Serials[:1])...)
 	}
-	s.expose(DevPalletLogger, vx, m(12), m(360))
+	// The logger rides on the pallet: the cases leave it when the pallet is
+	// unpacked at the hospital.
+	s.expose(DevPalletLogger, vx, m(12), unload.Add(6*time.Minute))
 	return nil
 }
 

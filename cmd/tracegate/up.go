@@ -38,6 +38,9 @@ type upOptions struct {
 	public       string
 	ledger       string
 	fabricConfig string
+	scenario     string
+	seed         uint64
+	speed        float64
 }
 
 func newUpCmd() *cobra.Command {
@@ -61,6 +64,9 @@ it stopped on later runs with the same --data. Credentials are written to
 	cmd.Flags().StringVar(&o.public, "public-url", "", "public base URL of the portal (default http://<--http>)")
 	cmd.Flags().StringVar(&o.ledger, "ledger", ledger.KindEmbedded, "ledger backend: embedded, or fabric (with --fabric-config)")
 	cmd.Flags().StringVar(&o.fabricConfig, "fabric-config", "", "gateway config with the Fabric connection (tracegate fabric up writes <dir>/gateway-fabric.yaml)")
+	cmd.Flags().StringVar(&o.scenario, "scenario", "", "also play a named simulator scenario (tracegate sim --list names them): its sites, products and lots are seeded and its devices publish")
+	cmd.Flags().Uint64Var(&o.seed, "seed", 1, "seed of --scenario")
+	cmd.Flags().Float64Var(&o.speed, "speed", 0, "playback speed of --scenario: 0 as fast as the broker acknowledges, N for N× its story time")
 	return cmd
 }
 
@@ -200,13 +206,33 @@ func runUp(ctx context.Context, o upOptions) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	// Gateway.
+	// The scenario, if any: its story ends now.
+	var sc *sim.Scenario
+	if o.scenario != "" {
+		probe, err := sim.BuildScenario(o.scenario, o.seed, time.Time{})
+		if err != nil {
+			return fmt.Errorf("--scenario: %w (tracegate sim --list shows the scenarios)", err)
+		}
+		if sc, err = sim.BuildScenario(o.scenario, o.seed, time.Now().UTC().Add(-probe.Duration).Truncate(time.Minute)); err != nil {
+			return err
+		}
+		step("scenario", "name", sc.Name, "title", sc.Title, "messages", len(sc.Messages), "devices", len(sc.Devices))
+	}
+
+	// Gateway: alerts go out on the embedded broker's tracegate/{site}/alerts.
+	sink := &brokerAlerts{}
+	topics := map[string]string{sim.DemoSiteGLN: demoSite}
+	if sc != nil {
+		for gln, site := range demo.SiteTopics(sc) {
+			topics[gln] = site
+		}
+	}
 	step("opening the gateway store", "dir", filepath.Join(o.data, "gateway"))
 	svc, err := gateway.New(gateway.Config{
 		DataDir:   filepath.Join(o.data, "gateway"),
 		Reader:    ledger.Identity{Org: gatewayOrg, User: ledger.AdminUser},
 		PublicURL: public,
-	}, led, gateway.WithLogger(log), gateway.WithRegistry(reg))
+	}, led, gateway.WithLogger(log), gateway.WithRegistry(reg), gateway.WithAlertPublisher(sink), gateway.WithSiteTopics(topics))
 	if err != nil {
 		return err
 	}
@@ -214,6 +240,11 @@ func runUp(ctx context.Context, o upOptions) error {
 
 	// Edge agent, uploading to the gateway over its HTTP API.
 	ecfg := demoEdgeConfig(o.data, "http://"+o.http)
+	if sc != nil {
+		for id, site := range demo.EdgeSites(sc) {
+			ecfg.Sites[id] = site
+		}
+	}
 	agent, err := edge.New(ecfg, edge.WithLogger(log), edge.WithRegistry(reg))
 	if err != nil {
 		return err
@@ -229,6 +260,12 @@ func runUp(ctx context.Context, o upOptions) error {
 	}, log); err != nil {
 		return fmt.Errorf("seed demo consortium: %w", err)
 	}
+	if sc != nil {
+		step("seeding the scenario's sites, products and lots", "scenario", sc.Name)
+		if err := demo.SeedScenario(ctx, svc, sc); err != nil {
+			return fmt.Errorf("seed scenario %s: %w", sc.Name, err)
+		}
+	}
 
 	// Device and portal credentials, created once and reused.
 	creds, devs, err := loadOrCreateCredentials(o.data, public, o.mqtt)
@@ -241,6 +278,18 @@ func runUp(ctx context.Context, o upOptions) error {
 	if err != nil {
 		return err
 	}
+	scenarioCreds := map[string]string{}
+	if sc != nil {
+		for _, d := range sc.Devices {
+			pw := randomSecret()
+			h, err := broker.HashPassword(pw)
+			if err != nil {
+				return err
+			}
+			scenarioCreds[d.ID] = pw
+			accounts = append(accounts, broker.Account{Username: d.ID, PasswordHash: h, Role: broker.RoleDevice, Site: d.Site, Kind: d.Kind})
+		}
+	}
 	brk, err := broker.New(broker.Config{Addr: o.mqtt, Accounts: accounts},
 		broker.WithLogger(log),
 		broker.WithMetrics(reg),
@@ -250,6 +299,7 @@ func runUp(ctx context.Context, o upOptions) error {
 	if err != nil {
 		return err
 	}
+	sink.b = brk
 
 	app, err := web.New(svc, web.Config{PublicURL: public, Registry: reg, Edges: []web.EdgeView{agent}, Places: demo.Places})
 	if err != nil {
@@ -266,6 +316,9 @@ func runUp(ctx context.Context, o upOptions) error {
 	g.Go(func() error { return brk.Run(gctx) })
 	if o.devices {
 		g.Go(func() error { return runDemoDevices(gctx, brk, devs, log) })
+	}
+	if sc != nil {
+		g.Go(func() error { return upPlayScenario(gctx, brk, svc, sc, scenarioCreds, o.speed, log) })
 	}
 	printBanner(os.Stdout, creds, o)
 	err = g.Wait()
@@ -409,4 +462,38 @@ func waitTCP(ctx context.Context, addr string) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// brokerAlerts publishes the gateway's alerts on the embedded broker.
+type brokerAlerts struct{ b *broker.Broker }
+
+func (a *brokerAlerts) PublishAlert(topic string, payload []byte) error {
+	if a.b == nil {
+		return fmt.Errorf("broker not started")
+	}
+	return a.b.Publish(topic, payload, false, 1)
+}
+
+// upPlayScenario plays a scenario on the embedded broker once it listens,
+// performing its ledger actions (a regulator's recall) on the way.
+func upPlayScenario(ctx context.Context, brk *broker.Broker, svc *gateway.Service, sc *sim.Scenario, creds map[string]string, speed float64, log *slog.Logger) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-brk.Ready():
+	}
+	log.Info("playing scenario", "name", sc.Name, "messages", len(sc.Messages), "speed", speed)
+	st, err := sim.Play(ctx, sc, brk.Addr(), creds, speed,
+		sim.BeforeAction(func(ctx context.Context, a sim.Action) error {
+			log.Info("scenario action", "kind", a.Kind, "gtin", a.GTIN, "lot", a.Lot, "org", a.Org)
+			return demo.Recall(ctx, svc, a)
+		}),
+		sim.OnProgress(5*time.Second, func(p sim.PlayStats) {
+			log.Info("scenario progress", "name", sc.Name, "acked", p.Acked, "of", p.Messages)
+		}))
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("scenario %s: %w", sc.Name, err)
+	}
+	log.Info("scenario played", "name", sc.Name, "acked", st.Acked, "of", st.Messages, "took", st.Elapsed.Round(time.Millisecond))
+	return nil
 }

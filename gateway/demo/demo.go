@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"time"
 
 	"github.com/tracegate/tracegate/edge/epcis"
@@ -165,6 +166,11 @@ func Seed(ctx context.Context, svc *gateway.Service, devices []Device, log *slog
 			return err
 		}
 	}
+	for _, site := range Sites() {
+		if err := registerSite(ctx, svc, site); err != nil {
+			return err
+		}
+	}
 	var events []epcis.Event
 	for _, p := range Products {
 		if _, err := c.RegisterProduct(ctx, admin(p.Org), p.Product); err != nil {
@@ -220,4 +226,46 @@ func commissioning(p Product, l Lot) epcis.Event {
 	})
 	ev["ilmd"] = map[string]any{"cbvmda:lotNumber": l.ID, "cbvmda:itemExpirationDate": l.Expiry}
 	return ev
+}
+
+// Sites are the demo's location master data: the plant and the
+// warehouse with their places (the simulated devices' read points).
+func Sites() []ledger.Site {
+	var wh []ledger.SubLocation
+	for _, loc := range []struct{ id, kind string }{
+		{WarehouseDockIn, "dock-door"}, {WarehouseDockOut, "dock-door"}, {WarehouseColdRoom, "cold-room"},
+		{WarehouseReefer, "vehicle"}, {sim.DemoReadPoint(sim.DemoHandheld), "receiving"}, {WarehouseProbe, "cold-room"},
+	} {
+		wh = append(wh, ledger.SubLocation{ID: loc.id, Name: Places[loc.id], Kind: loc.kind})
+	}
+	return []ledger.Site{
+		{GLN: "0614141000098", Org: Manufacturer, Name: "Meridian plant Hamburg", Kind: ledger.SiteFactory, Address: "Billstraße 80, 20539 Hamburg", Country: "DE", Lat: 53.55, Lon: 9.99},
+		{GLN: sim.DemoSiteGLN, Org: Warehouse, Name: "North Warehouse Hanover", Kind: ledger.SiteWarehouse, Address: "Expo Plaza 1, 30539 Hannover", Country: "DE", Lat: 52.37, Lon: 9.73, Locations: wh},
+	}
+}
+
+// registerSite registers a site, keeping the places an earlier
+// registration of the same site already named (a scenario and the demo
+// both describe the warehouse).
+func registerSite(ctx context.Context, svc *gateway.Service, site ledger.Site) error {
+	c := svc.Ledger()
+	id := ledger.Identity{Org: site.Org, User: ledger.AdminUser}
+	if cur, err := c.Site(ctx, id, site.GLN); err == nil && cur.Org == site.Org {
+		have := map[string]bool{}
+		for _, l := range site.Locations {
+			have[l.ID] = true
+		}
+		for _, l := range cur.Locations {
+			if !have[l.ID] {
+				site.Locations = append(site.Locations, l)
+			}
+		}
+		sort.Slice(site.Locations, func(i, j int) bool { return site.Locations[i].ID < site.Locations[j].ID })
+	} else if err != nil && !errors.Is(err, ledger.ErrNotFound) {
+		return fmt.Errorf("read site %s: %w", site.GLN, err)
+	}
+	if _, err := c.RegisterSite(ctx, id, site); err != nil {
+		return fmt.Errorf("register site %s (%s): %w", site.Name, site.GLN, err)
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 
 	"github.com/tracegate/tracegate/edge"
 	sim "github.com/tracegate/tracegate/firmware-sim"
@@ -67,8 +68,9 @@ func SeedScenario(ctx context.Context, svc *gateway.Service, sc *sim.Scenario) e
 	c := svc.Ledger()
 	admin := func(org string) ledger.Identity { return ledger.Identity{Org: org, User: ledger.AdminUser} }
 	for _, s := range ScenarioSites(sc) {
-		if _, err := c.RegisterSite(ctx, admin(s.Org), s); err != nil {
-			return fmt.Errorf("register site %s (%s): %w", s.Name, s.GLN, err)
+		sort.Slice(s.Locations, func(i, j int) bool { return s.Locations[i].ID < s.Locations[j].ID })
+		if err := registerSite(ctx, svc, s); err != nil {
+			return err
 		}
 	}
 	orgOf := map[string]string{}
