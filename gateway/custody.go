@@ -259,8 +259,11 @@ func siteOf(loc string) string {
 }
 
 // steps groups a history into custody steps: consecutive events at one
-// site are one step; a shipping event in transit opens a transit step that
-// lasts until the next event at a site.
+// site are one step. When a step's latest event sent the goods on their
+// way (disposition in_transit) and the next event is at another site, a
+// transit step sits between the two; a departure followed by more events
+// at the same site (a pack read at the dock door after its pallet) stays
+// in the site's step.
 func (s *Service) steps(ctx context.Context, h []historyEvent) []CustodyStep {
 	sites := s.sites(ctx)
 	ids := make([]string, len(h))
@@ -270,19 +273,24 @@ func (s *Service) steps(ctx context.Context, h []historyEvent) []CustodyStep {
 	flagged, _ := s.st.SuspectEvents(ids)
 	var out []CustodyStep
 	var cur *CustodyStep
+	var shipped bool
+	var shippedAt time.Time
 	for _, e := range h {
 		place := e.place()
 		site := ""
 		if place != "" && !e.Unmapped {
 			site = siteOf(place)
 		}
-		transit := e.Disposition == "in_transit" || e.Rec.BizStep == "departing"
-		if cur == nil || (site != "" && site != cur.Site) || (cur.InTransit && site != "") {
+		if cur == nil || (site != "" && site != cur.Site) {
+			if cur != nil && shipped {
+				out = append(out, CustodyStep{From: shippedAt, To: e.Rec.EventTime, InTransit: true})
+			}
 			out = append(out, CustodyStep{Site: site, From: e.Rec.EventTime})
 			cur = &out[len(out)-1]
 			if si, ok := sites[site]; ok {
 				cur.SiteName, cur.Org, cur.OrgName = si.Name, si.Org, si.OrgName
 			}
+			shipped = false
 		}
 		cur.To = e.Rec.EventTime
 		cur.Events++
@@ -301,26 +309,24 @@ func (s *Service) steps(ctx context.Context, h []historyEvent) []CustodyStep {
 		if e.Rec.RecordTime.Sub(e.Rec.EventTime) > LateAfter {
 			cur.Late++
 		}
-		if place != "" && (len(cur.Places) == 0 || cur.Places[len(cur.Places)-1] != place) && len(cur.Places) < 20 {
+		if place != "" && !contains(cur.Places, place) && len(cur.Places) < 20 {
 			cur.Places = append(cur.Places, place)
 		}
-		if b := e.Rec.BizStep; b != "" && (len(cur.BizSteps) == 0 || cur.BizSteps[len(cur.BizSteps)-1] != b) && len(cur.BizSteps) < 20 {
+		if b := e.Rec.BizStep; b != "" && !contains(cur.BizSteps, b) && len(cur.BizSteps) < 20 {
 			cur.BizSteps = append(cur.BizSteps, b)
 		}
-		if e.Via != "" && !contains(cur.Via, e.Via) {
+		if e.Via != "" && !contains(cur.Via, e.Via) && len(cur.Via) < 20 {
 			cur.Via = append(cur.Via, e.Via)
 		}
-		if transit && e.Rec.BizStep != "sensor_reporting" {
-			out = append(out, CustodyStep{From: e.Rec.EventTime, To: e.Rec.EventTime, InTransit: true})
-			cur = &out[len(out)-1]
-			if e.Via != "" {
-				cur.Via = []string{e.Via}
-			}
+		if e.Disposition == "in_transit" || e.Rec.BizStep == "departing" {
+			shipped, shippedAt = true, e.Rec.EventTime
+		} else if site != "" {
+			shipped = false
 		}
 	}
-	// Sensor readings alone do not make a step (they say where the
-	// sensor is, not who holds the goods): drop steps of sensor events
-	// only, unless that is all there is.
+	if cur != nil && shipped {
+		out = append(out, CustodyStep{From: shippedAt, To: shippedAt, InTransit: true})
+	}
 	return out
 }
 
