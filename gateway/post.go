@@ -12,6 +12,9 @@ import (
 // uploads, nothing skipped).
 
 func (s *Service) afterIngest(ctx context.Context, evs []store.IndexedEvent) {
+	if s.noAnalysis {
+		return
+	}
 	select {
 	case s.post <- evs:
 	default:
@@ -42,3 +45,8 @@ func (s *Service) postProcess(ctx context.Context, evs []store.IndexedEvent) {
 	s.checkGenuine(ctx, evs)
 	s.coldIngest(ctx, evs)
 }
+
+// WithoutAnalysis turns the genuine checks and the cold-chain engine off:
+// events are only verified and indexed. For bulk loads (tracegate bench
+// trace) where the analysis is not what is measured.
+func WithoutAnalysis() Option { return func(s *Service) { s.noAnalysis = true } }

@@ -118,6 +118,8 @@ type Service struct {
 	post     chan []store.IndexedEvent
 	cold     *coldEngine
 	topics   siteTopics
+
+	noAnalysis bool
 }
 
 // Option configures a Service.
