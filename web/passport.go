@@ -57,6 +57,8 @@ type custodyView struct {
 	InTransit bool
 	Late      int
 	Unmapped  bool
+	Suspect   int
+	Reasons   []string
 	Icon      string
 	Last      bool
 }
@@ -220,7 +222,13 @@ func (a *App) custodyViews(ctx context.Context, steps []gateway.CustodyStep) []c
 	out := make([]custodyView, 0, len(steps))
 	for _, s := range steps {
 		cv := custodyView{From: s.From, To: s.To, When: fmtSpan(s.From, s.To), Events: s.Events, InTransit: s.InTransit,
-			Late: s.Late, Unmapped: s.Unmapped, Icon: "shelf"}
+			Late: s.Late, Unmapped: s.Unmapped, Suspect: s.Suspect, Icon: "shelf"}
+		for _, r := range s.SuspectReasons {
+			if l := suspectLabels[r]; l != "" {
+				r = l
+			}
+			cv.Reasons = append(cv.Reasons, strings.ToLower(r[:1])+r[1:])
+		}
 		if s.InTransit {
 			cv.Title, cv.Icon = "In transit", "truck"
 		} else {

@@ -53,7 +53,7 @@ func TestResolverNegotiation(t *testing.T) {
 
 	// Browsers get the passport page: tracegate is its own default link.
 	r := e.get(lotPath, "Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
-	if r.StatusCode != 200 || !strings.Contains(r.Header.Get("Content-Type"), "text/html") || !strings.Contains(string(r.body), `id="timeline"`) {
+	if r.StatusCode != 200 || !strings.Contains(r.Header.Get("Content-Type"), "text/html") || !strings.Contains(string(r.body), `id="custody"`) {
 		t.Fatalf("HTML: %d %s", r.StatusCode, r.Header.Get("Content-Type"))
 	}
 	if l := r.Header.Get("Link"); !strings.Contains(l, `rel="linkset"`) || !strings.Contains(l, "application/linkset+json") ||

@@ -42,9 +42,9 @@ const (
 	orgRegulator = "HealthRegulatorMSP"
 	testLot      = "VX-2611-07"
 	recallLot    = "VX-2611-09" // a second lot, registered, for the recall tests
-	inspector    = "inspector"  // a regulator-inspector of orgRegulator
+	inspector    = "inspector.hanna" // a regulator-inspector of orgRegulator
 	inspectPass  = "inspector password 1"
-	operator     = "operator" // an operator of orgWarehouse
+	operator     = "operator.jonas" // an operator of orgWarehouse
 	operatorPass = "operator password 1"
 	testPrefix   = "0614141"
 	testItemRef  = "054321"
