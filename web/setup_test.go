@@ -41,7 +41,7 @@ const (
 	orgWarehouse = "NorthWarehouseMSP"
 	orgRegulator = "HealthRegulatorMSP"
 	testLot      = "VX-2611-07"
-	recallLot    = "VX-2611-09" // a second lot, registered, for the recall tests
+	recallLot    = "VX-2611-09"      // a second lot, registered, for the recall tests
 	inspector    = "inspector.hanna" // a regulator-inspector of orgRegulator
 	inspectPass  = "inspector password 1"
 	operator     = "operator.jonas" // an operator of orgWarehouse
