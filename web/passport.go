@@ -299,6 +299,9 @@ func (a *App) suspectViews(ctx context.Context, fs []gateway.SuspectFlag) []susp
 	out := make([]suspectView, 0, len(fs))
 	for _, f := range fs {
 		sv := suspectView{Reason: suspectLabels[f.Reason], Detail: f.Detail, Link: passportPath(f.EPC)}
+		if sv.Detail != "" {
+			sv.Detail = strings.ToUpper(sv.Detail[:1]) + sv.Detail[1:] + "."
+		}
 		if sv.Reason == "" {
 			sv.Reason = f.Reason
 		}

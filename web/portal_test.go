@@ -83,6 +83,12 @@ func TestPassportColdChain(t *testing.T) {
 			t.Errorf("passport page lacks %q", want)
 		}
 	}
+	// A pack of the lot: where it is now, the lot's cold chain.
+	pk := e.get("/01/"+e.gtin+"/21/500001", "Accept", "text/html")
+	if s := string(pk.body); pk.StatusCode != 200 || !strings.Contains(s, `id="where-now"`) || !strings.Contains(s, `id="temp-chart"`) ||
+		!strings.Contains(s, "Pack passport") || !strings.Contains(s, "Cold-chain excursion") {
+		t.Errorf("pack passport: %d", pk.StatusCode)
+	}
 	if strings.Contains(html, `id="hum-chart"`) {
 		t.Errorf("a humidity chart, but the profile limits no humidity")
 	}
