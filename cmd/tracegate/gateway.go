@@ -36,6 +36,10 @@ type gatewayFile struct {
 	// and POST /epcis/events accept (a signed-in session with its CSRF
 	// token works too); empty leaves capture open.
 	CaptureTokens []string `yaml:"captureTokens"`
+	// Alerts are published on tracegate/{site}/alerts of this broker.
+	Alerts gateway.AlertsMQTTConfig `yaml:"alerts"`
+	// SiteTopics maps site GLNs to their topic site keys (tracegate/{site}/…).
+	SiteTopics map[string]string `yaml:"siteTopics"`
 }
 
 func loadGatewayFile(path string) (gatewayFile, error) {
@@ -90,7 +94,16 @@ func newGatewayCmd() *cobra.Command {
 			defer led.Close()
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-			svc, err := gateway.New(f.Gateway, led, gateway.WithLogger(log), gateway.WithRegistry(reg))
+			gopts := []gateway.Option{gateway.WithLogger(log), gateway.WithRegistry(reg), gateway.WithSiteTopics(f.SiteTopics)}
+			if f.Alerts.Broker != "" {
+				pub, err := gateway.NewMQTTAlerts(f.Alerts, log)
+				if err != nil {
+					return err
+				}
+				defer pub.Close()
+				gopts = append(gopts, gateway.WithAlertPublisher(pub))
+			}
+			svc, err := gateway.New(f.Gateway, led, gopts...)
 			if err != nil {
 				return err
 			}
