@@ -350,6 +350,10 @@ func (a *App) recall(ctx context.Context, s *session, f recallForm) (ledger.Reca
 func (a *App) recallSubmit(c *fiber.Ctx) error {
 	s := c.Locals(localSession).(*session)
 	f := recallForm{GTIN: c.FormValue("gtin"), Lot: c.FormValue("lot"), Class: c.FormValue("class"), Reason: c.FormValue("reason")}
+	if c.FormValue("confirm") != "yes" {
+		c.Status(fiber.StatusBadRequest)
+		return a.renderRegulator(c, regulatorView{Form: f, Error: "Tick the box to confirm: a recall cannot be undone."})
+	}
 	r, err := a.recall(c.UserContext(), s, f)
 	if err != nil {
 		p := problemOf(err, false)

@@ -472,6 +472,7 @@ func TestBrowserLive(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#r-gtin"), e.gtin),
 		chromedp.SendKeys(chromedp.CSS("#r-lot"), "VX-0000-00"),
 		chromedp.SendKeys(chromedp.CSS("#r-reason"), "test"),
+		chromedp.Click(chromedp.CSS("#r-confirm")),
 		chromedp.Submit(chromedp.CSS("#recall-form")),
 		chromedp.WaitVisible(chromedp.CSS("#recall-error")))
 	if s := b.text("#recall-error"); !strings.Contains(s, "not registered on the ledger") {

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -343,6 +345,11 @@ func TestRegulator(t *testing.T) {
 	// The form: a clear error, then a recall through it.
 	form := url.Values{"_csrf": {tok}, "gtin": {e.gtin}, "lot": {lot}, "class": {"II"}, "reason": {"again"}}
 	fr := e.do(c, http.MethodPost, "/regulator/recalls", strings.NewReader(form.Encode()), "Content-Type", "application/x-www-form-urlencoded", "Accept", "text/html")
+	if s := string(fr.body); fr.StatusCode != http.StatusBadRequest || !strings.Contains(s, "cannot be undone") {
+		t.Errorf("form recall without the confirmation: %d", fr.StatusCode)
+	}
+	form.Set("confirm", "yes")
+	fr = e.do(c, http.MethodPost, "/regulator/recalls", strings.NewReader(form.Encode()), "Content-Type", "application/x-www-form-urlencoded", "Accept", "text/html")
 	if s := string(fr.body); fr.StatusCode != http.StatusConflict || !strings.Contains(s, `id="recall-error"`) || !strings.Contains(s, "already recalled") {
 		t.Errorf("form recall of a recalled lot: %d", fr.StatusCode)
 	}
@@ -357,5 +364,82 @@ func TestRegulator(t *testing.T) {
 	fr = e.do(c, http.MethodPost, "/regulator/recalls", strings.NewReader(form.Encode()), "Content-Type", "application/x-www-form-urlencoded", "Accept", "text/html")
 	if fr.StatusCode != http.StatusForbidden {
 		t.Errorf("form recall with a wrong CSRF token: %d", fr.StatusCode)
+	}
+}
+
+// TestStreamAlerts: the live stream carries a whole alert only to a
+// session that may see it; visitors learn which lot it concerns.
+func TestStreamAlerts(t *testing.T) {
+	e := shared(t)
+	ic, itok := e.login(t, e.url, inspector, inspectPass)
+	open := func(c *http.Client) (<-chan string, func()) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.url+"/api/v1/stream", nil)
+		if c == nil {
+			c = http.DefaultClient
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := make(chan string, 1000)
+		go func() {
+			defer close(lines)
+			sc := bufio.NewScanner(resp.Body)
+			for sc.Scan() {
+				lines <- sc.Text()
+			}
+		}()
+		if l := <-lines; !strings.HasPrefix(l, "retry:") {
+			t.Fatalf("stream starts with %q", l)
+		}
+		return lines, func() { cancel(); resp.Body.Close() }
+	}
+	visitor, stopV := open(nil)
+	defer stopV()
+	member, stopM := open(ic)
+	defer stopM()
+	time.Sleep(200 * time.Millisecond)
+
+	lot := "VX-2611-31"
+	e.newLot(t, lot)
+	body := `{"gtin": "` + e.gtin + `", "lot": "` + lot + `", "class": "III", "reason": "Carton print smudged."}`
+	if r := e.do(ic, http.MethodPost, "/api/v1/recalls", strings.NewReader(body), "Content-Type", "application/json", "X-CSRF-Token", itok); r.StatusCode != 201 {
+		t.Fatalf("recall: %d %s", r.StatusCode, r.body)
+	}
+	alertOf := func(lines <-chan string) map[string]any {
+		t.Helper()
+		timeout := time.After(20 * time.Second)
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatal("stream ended")
+				}
+				if l != "event: alert" {
+					continue
+				}
+				data := strings.TrimPrefix(<-lines, "data: ")
+				var m map[string]any
+				if err := json.Unmarshal([]byte(data), &m); err != nil {
+					t.Fatalf("alert data %q: %v", data, err)
+				}
+				if m["lot"] == lot {
+					return m
+				}
+			case <-timeout:
+				t.Fatal("no alert about the recall on the stream")
+			}
+		}
+	}
+	if m := alertOf(member); m["title"] == nil || m["id"] == nil || m["orgs"] == nil {
+		t.Errorf("the regulator's stream has a partial alert: %v", m)
+	}
+	m := alertOf(visitor)
+	if m["title"] != nil || m["message"] != nil || m["orgs"] != nil || m["id"] != nil {
+		t.Errorf("a visitor's stream carries the whole alert: %v", m)
+	}
+	if m["gtin"] != e.gtin || m["kind"] != gateway.AlertRecall {
+		t.Errorf("a visitor's stream does not say which lot the alert concerns: %v", m)
 	}
 }
