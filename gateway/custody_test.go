@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -139,28 +137,24 @@ func (f *ccFixture) ingest(t *testing.T, evs ...epcis.Event) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var hs [][32]byte
-	s := batch.Sealed{}
-	from, to := prep[0].Time, prep[0].Time
-	for _, p := range prep {
-		hs = append(hs, p.Hash)
-		s.Events = append(s.Events, json.RawMessage(p.JSON))
-		if p.Time.Before(from) {
-			from = p.Time
-		}
-		if p.Time.After(to) {
-			to = p.Time
-		}
+	s, err := batch.Seal(f.key, "edge-1", f.seq, f.prev, leavesOf(prep))
+	if err != nil {
+		t.Fatal(err)
 	}
-	root, _ := batch.Root(hs)
-	s.Header = batch.Header{Edge: "edge-1", Seq: f.seq, Prev: f.prev, Count: uint64(len(prep)), From: batch.FormatTime(from), To: batch.FormatTime(to), Root: hex.EncodeToString(root[:]), Alg: batch.Alg}
-	s.Signature, _ = s.Header.Sign(f.key)
 	r, err := f.svc.IngestBatch(context.Background(), s, SourceEdge)
 	if err != nil || r.Status != "accepted" {
 		t.Fatalf("ingest batch %d: %+v %v", f.seq, r, err)
 	}
 	f.prev, _ = s.Header.Hash()
 	f.seq++
+}
+
+func leavesOf(prep []edge.Prepared) []batch.Leaf {
+	out := make([]batch.Leaf, len(prep))
+	for i, p := range prep {
+		out[i] = batch.Leaf{Hash: p.Hash, JSON: p.JSON, Time: p.Time}
+	}
+	return out
 }
 
 func obj(action string, epcs []string, tm time.Time, step, disp, rp, loc string) epcis.Event {

@@ -80,22 +80,10 @@ func (f *fixture) sealed(t *testing.T, seq uint64, prev string, n int, salt stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	var hs [][32]byte
-	s := batch.Sealed{}
-	from, to := prep[0].Time, prep[0].Time
-	for _, p := range prep {
-		hs = append(hs, p.Hash)
-		s.Events = append(s.Events, json.RawMessage(p.JSON))
-		if p.Time.Before(from) {
-			from = p.Time
-		}
-		if p.Time.After(to) {
-			to = p.Time
-		}
+	s, err := batch.Seal(f.key, f.edge, seq, prev, leavesOf(prep))
+	if err != nil {
+		t.Fatal(err)
 	}
-	root, _ := batch.Root(hs)
-	s.Header = batch.Header{Edge: f.edge, Seq: seq, Prev: prev, Count: uint64(n), From: batch.FormatTime(from), To: batch.FormatTime(to), Root: hex.EncodeToString(root[:]), Alg: batch.Alg}
-	s.Signature, _ = s.Header.Sign(f.key)
 	return s
 }
 

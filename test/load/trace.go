@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -127,7 +125,7 @@ func Trace(ctx context.Context, o TraceOptions, out io.Writer) (TraceReport, err
 	// dock in and dock out and at the hospital (some still in transit,
 	// some kept at the warehouse), and cold-room readings.
 	perLot := 10 + o.LotSize/100*3 + o.LotSize*3 + 1000
-	lots := max(1, o.Events/perLot)
+	lots := max(1, (o.Events+perLot-1)/perLot) // at least o.Events
 	r.Lots, r.Packs, r.LotEvents = lots, lots*o.LotSize, perLot
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	b := &batcher{svc: svc, key: key, edge: "edge-bench", size: 1000}
@@ -303,25 +301,12 @@ func (b *batcher) flush(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	hs := make([][32]byte, len(prep))
-	s := batch.Sealed{Events: make([]json.RawMessage, len(prep))}
-	from, to := prep[0].Time, prep[0].Time
+	leaves := make([]batch.Leaf, len(prep))
 	for i, p := range prep {
-		hs[i] = p.Hash
-		s.Events[i] = json.RawMessage(p.JSON)
-		if p.Time.Before(from) {
-			from = p.Time
-		}
-		if p.Time.After(to) {
-			to = p.Time
-		}
+		leaves[i] = batch.Leaf{Hash: p.Hash, JSON: p.JSON, Time: p.Time}
 	}
-	root, err := batch.Root(hs)
+	s, err := batch.Seal(b.key, b.edge, b.seq, b.prev, leaves)
 	if err != nil {
-		return err
-	}
-	s.Header = batch.Header{Edge: b.edge, Seq: b.seq, Prev: b.prev, Count: uint64(len(prep)), From: batch.FormatTime(from), To: batch.FormatTime(to), Root: hex.EncodeToString(root[:]), Alg: batch.Alg}
-	if s.Signature, err = s.Header.Sign(b.key); err != nil {
 		return err
 	}
 	res, err := b.svc.IngestBatch(ctx, s, gateway.SourceEdge)
