@@ -306,8 +306,8 @@ func TestBrowserPassportColdChain(t *testing.T) {
 	b := newBrowser(t)
 	passport := e.url + "/01/" + e.gtin + "/10/" + url.PathEscape(testLot)
 	b.do("open passport", chromedp.Navigate(passport), chromedp.WaitVisible(chromedp.CSS("#temp-chart")))
-	if n := b.count("#temp-chart path.series"); n != 2 {
-		t.Errorf("temperature chart has %d sensor lines, want 2 (the cold room logger and the readings sent with events)", n)
+	if n := b.count("#temp-chart path.series"); n != 3 {
+		t.Errorf("temperature chart has %d sensor lines, want 3 (the cold room logger, the readings sent with events, the truck's logger)", n)
 	}
 	if n := b.count("#temp-chart rect.band"); n != 1 {
 		t.Errorf("temperature chart has %d allowed-range bands, want 1", n)
@@ -333,8 +333,18 @@ func TestBrowserPassportColdChain(t *testing.T) {
 	if n := b.count("#custody > li"); n < 2 {
 		t.Errorf("custody timeline has %d steps", n)
 	}
-	if s := b.text("#custody"); !strings.Contains(s, "North Warehouse, Hanover") || !strings.Contains(s, "Meridian plant, Hamburg") {
-		t.Errorf("custody timeline does not name the sites: %.400s", s)
+	if s := b.text("#custody"); !strings.Contains(s, "North Warehouse, Hanover") || !strings.Contains(s, "Meridian plant, Hamburg") ||
+		!strings.Contains(s, "City Hospital pharmacy, Berlin") || !strings.Contains(s, "City Hospital Berlin") {
+		t.Errorf("custody timeline does not name the sites and holders: %.400s", s)
+	}
+	if s := b.text("#custody li.transit"); !strings.Contains(s, "In transit") || !strings.Contains(s, "TRUCK-07") {
+		t.Errorf("the in-transit leg reads %q, want the truck", s)
+	}
+	if s := b.text("#custody"); !strings.Contains(s, "In shipping unit") {
+		t.Errorf("the custody timeline does not say the packs travelled in their pallet: %.600s", s)
+	}
+	if s := b.text("#holdings"); !strings.Contains(s, "City Hospital pharmacy, Berlin") {
+		t.Errorf("where it is now: %q", s)
 	}
 	// Other tests add events to the lot: count what the passport has.
 	p := e.waitExcursionsRecorded(2)

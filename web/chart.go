@@ -338,15 +338,17 @@ func drawChart(ss []chartSeries, ex []coldchain.Excursion, lo, hi *float64, t0, 
 		v.Exc = append(v.Exc, se)
 	}
 	// Keep peak labels apart: a label that would overlap an earlier one
-	// moves above it.
+	// goes beside its marker instead, on the side with room.
 	for i := range v.Exc {
 		for j := 0; j < i; j++ {
 			a, b := &v.Exc[i], v.Exc[j]
-			w := 7.0 * float64(len(a.Label)+len(b.Label)) / 2
+			w := 6.5 * float64(len(a.Label)+len(b.Label)) / 2
 			if math.Abs(a.LX-b.LX) < w && math.Abs(a.LY-b.LY) < 14 {
-				a.LY = b.LY - 15
-				if a.LY < 11 {
-					a.LY = b.LY + 15
+				a.LY = a.PY + 4
+				if a.PX+9+6.5*float64(len(a.Label)) < left+v.PlotW {
+					a.LX, a.Anchor = a.PX+9, "start"
+				} else {
+					a.LX, a.Anchor = a.PX-9, "end"
 				}
 			}
 		}

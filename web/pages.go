@@ -215,7 +215,7 @@ func (a *App) passportPage(c *fiber.Ctx, dl epc.DigitalLink, p gateway.Passport,
 	v.Refresh = dl.Path()
 	v.Suspects = a.suspectViews(ctx, p.Suspects)
 	v.Recall = a.recallView(ctx, p.Recall)
-	v.Custody = a.custodyViews(ctx, p.Custody)
+	v.Custody = a.custodyViews(ctx, p.Custody, p.Containers)
 	v.Holdings = a.holdingViews(ctx, p.Holdings)
 	for _, h := range p.Holdings {
 		v.HeldPacks += h.Packs

@@ -53,6 +53,7 @@ type custodyView struct {
 	Steps     []string
 	Places    []string
 	Via       []string
+	ViaText   string // "In shipping unit … inside asset …"
 	Events    int
 	InTransit bool
 	Late      int
@@ -160,6 +161,12 @@ func (a *App) siteName(ctx context.Context, gln string) string {
 			a.siteNames = map[string]string{}
 			for _, s := range list {
 				a.siteNames[s.GLN] = s.Name
+				for _, l := range s.Locations {
+					if l.Name != "" {
+						a.siteNames[l.ID] = l.Name
+						a.siteNames[gateway.CanonicalID(l.ID)] = l.Name
+					}
+				}
 			}
 			a.siteAt = time.Now()
 		} else if a.siteNames == nil {
@@ -167,6 +174,26 @@ func (a *App) siteName(ctx context.Context, gln string) string {
 		}
 	}
 	return a.siteNames[gln]
+}
+
+// placeLabel names a location for people: the portal's configured
+// name, else the site directory's name of the sub-location (or of the
+// site, for its main location), else what the namer makes of it.
+func (a *App) placeLabel(ctx context.Context, id string) string {
+	if n, ok := a.names.places[id]; ok {
+		return n
+	}
+	if n := a.siteName(ctx, id); n != "" {
+		return n
+	}
+	if e, err := epc.ParseURI(id); err == nil && e.Scheme == epc.SGLN && (e.Serial == "" || e.Serial == "0") {
+		if g, err := e.GLN(); err == nil {
+			if n := a.siteName(ctx, g); n != "" {
+				return n
+			}
+		}
+	}
+	return a.names.place(ctx, id)
 }
 
 // siteLabel names a site (a GLN or a location) for people.
@@ -178,13 +205,13 @@ func (a *App) siteLabel(ctx context.Context, name, site string, places []string)
 		return n
 	}
 	if len(places) > 0 {
-		return a.names.place(ctx, places[0])
+		return a.placeLabel(ctx, places[0])
 	}
 	if site == "" {
 		return "Unknown place"
 	}
 	if _, err := epc.ParseURI(site); err == nil {
-		return a.names.place(ctx, site)
+		return a.placeLabel(ctx, site)
 	}
 	if o := a.names.orgOfGLN(ctx, site); o != nil {
 		return o.Name + " (GLN " + site + ")"
@@ -206,8 +233,17 @@ func (a *App) orgLabel(ctx context.Context, id, name string) string {
 	return id
 }
 
-// containerLabel names a container for the timeline: "pallet SSCC …".
+// containerLabel names a container for the timeline: "shipping unit …",
+// "asset …" (a vehicle or a returnable container with a GIAI or GRAI).
 func (a *App) containerLabel(ctx context.Context, id string) string {
+	if dl, err := epc.ParseDigitalLink(id); err == nil {
+		switch {
+		case dl.GIAI != "":
+			return "asset " + dl.GIAI
+		case dl.GRAI != "":
+			return "returnable asset " + dl.GRAI
+		}
+	}
 	l := a.names.identify(ctx, id).Label
 	if strings.HasPrefix(l, "Shipping unit (SSCC) ") {
 		return "shipping unit " + strings.TrimPrefix(l, "Shipping unit (SSCC) ")
@@ -218,7 +254,7 @@ func (a *App) containerLabel(ctx context.Context, id string) string {
 	return lowerFirst(l)
 }
 
-func (a *App) custodyViews(ctx context.Context, steps []gateway.CustodyStep) []custodyView {
+func (a *App) custodyViews(ctx context.Context, steps []gateway.CustodyStep, spans []gateway.Containment) []custodyView {
 	out := make([]custodyView, 0, len(steps))
 	for _, s := range steps {
 		cv := custodyView{From: s.From, To: s.To, When: fmtSpan(s.From, s.To), Events: s.Events, InTransit: s.InTransit,
@@ -250,14 +286,36 @@ func (a *App) custodyViews(ctx context.Context, steps []gateway.CustodyStep) []c
 		}
 		seen := map[string]bool{cv.Title: true}
 		for _, p := range s.Places {
-			n := a.names.place(ctx, p)
+			n := a.placeLabel(ctx, p)
 			if !seen[n] && len(cv.Places) < 6 {
 				seen[n] = true
 				cv.Places = append(cv.Places, n)
 			}
 		}
-		for _, v := range s.Via {
+		via := s.Via
+		if s.InTransit && len(via) == 0 {
+			// What carried it: the containers it sat in during the leg,
+			// outermost (the truck) first.
+			for i := len(spans) - 1; i >= 0; i-- {
+				c := spans[i]
+				if !c.From.After(s.To) && (c.To.IsZero() || c.To.After(s.From)) && !contains(via, c.Parent) {
+					via = append(via, c.Parent)
+				}
+			}
+		}
+		for _, v := range via {
 			cv.Via = append(cv.Via, a.containerLabel(ctx, v))
+		}
+		if len(cv.Via) > 0 {
+			sep := ", then in "
+			if s.InTransit {
+				// Innermost first: "in shipping unit … inside asset …".
+				for i, j := 0, len(cv.Via)-1; i < j; i, j = i+1, j-1 {
+					cv.Via[i], cv.Via[j] = cv.Via[j], cv.Via[i]
+				}
+				sep = " inside "
+			}
+			cv.ViaText = "In " + strings.Join(cv.Via, sep)
 		}
 		out = append(out, cv)
 	}
@@ -282,7 +340,7 @@ func (a *App) currentView(ctx context.Context, p *gateway.PackPosition) *current
 	}
 	cv := &currentView{When: fmtTime(p.At), InTransit: p.InTransit, Dispensed: p.Dispensed, Org: a.orgLabel(ctx, p.Org, "")}
 	if p.Place != "" {
-		cv.Where = a.names.place(ctx, p.Place)
+		cv.Where = a.placeLabel(ctx, p.Place)
 	} else {
 		cv.Where = a.siteLabel(ctx, "", p.Site, nil)
 	}
@@ -405,7 +463,10 @@ func (a *App) coldView(ctx context.Context, p gateway.Passport, evs []eventView)
 			ev.MKT = fmtNum(*e.MKTC) + " °C"
 		}
 		if sub := cc.SensorSite[e.Sensor]; sub != "" {
-			ev.Where = a.names.place(ctx, sub)
+			ev.Where = a.placeLabel(ctx, sub)
+			if !strings.HasPrefix(sub, "urn:epc:id:sgln:") {
+				ev.Where = a.containerLabel(ctx, sub)
+			}
 		}
 		ev.Sensor = a.sensorName(e.Sensor)
 		if r, ok := recorded[id]; ok {
@@ -426,7 +487,7 @@ func (a *App) coldView(ctx context.Context, p gateway.Passport, evs []eventView)
 			ev.MKT = fmtNum(*r.MKTC) + " °C"
 		}
 		if r.Location != "" {
-			ev.Where = a.names.place(ctx, r.Location)
+			ev.Where = a.placeLabel(ctx, r.Location)
 		}
 		a.fillRecorded(ctx, &ev, r)
 		cv.Excursions = append(cv.Excursions, ev)
@@ -460,7 +521,7 @@ func (a *App) sensorLabel(ctx context.Context, id, subject string) string {
 	if subject == "" {
 		return n
 	}
-	where := a.names.place(ctx, subject)
+	where := a.placeLabel(ctx, subject)
 	if strings.HasPrefix(subject, "urn:epc:id:sscc:") || strings.HasPrefix(subject, "urn:epc:id:giai:") || strings.HasPrefix(subject, "https://") {
 		where = a.containerLabel(ctx, subject)
 	}

@@ -141,7 +141,7 @@ func TestResolverNegotiation(t *testing.T) {
 	}
 	r = e.get("/00/106141410000000033", "Accept", "application/json")
 	r.json(t, &p)
-	if r.StatusCode != 200 || p.Kind != "sscc" || len(p.Events) != 1 {
+	if r.StatusCode != 200 || p.Kind != "sscc" || len(p.Events) != 4 { // packed, loaded, unloaded, received
 		t.Errorf("SSCC passport: %d %s events %d", r.StatusCode, p.Kind, len(p.Events))
 	}
 	if r := e.get("/01/"+e.gtin, "Accept", "text/html"); r.StatusCode != 200 || !strings.Contains(string(r.body), testLot) {

@@ -40,6 +40,7 @@ const (
 	orgMaker     = "MeridianMSP"
 	orgWarehouse = "NorthWarehouseMSP"
 	orgRegulator = "HealthRegulatorMSP"
+	orgHospital  = "CityHospitalMSP"
 	testLot      = "VX-2611-07"
 	recallLot    = "VX-2611-09"      // a second lot, registered, for the recall tests
 	inspector    = "inspector.hanna" // a regulator-inspector of orgRegulator
@@ -59,6 +60,10 @@ var (
 	dockInLoc   = "urn:epc:id:sgln:4012345.00001.1"
 	dockOutLoc  = "urn:epc:id:sgln:4012345.00001.2"
 	coldRoomLoc = "urn:epc:id:sgln:4012345.00001.3"
+	hospLoc     = "urn:epc:id:sgln:4055555.00001.0"
+	hospDockLoc = "urn:epc:id:sgln:4055555.00001.1"
+	testPallet  = "urn:epc:id:sscc:0614141.1000000003"
+	testTruck   = "urn:epc:id:giai:4012345.TRUCK-07"
 	testPlaces  = map[string]string{
 		plantLoc:    "Meridian plant, Hamburg",
 		siteLoc:     "North Warehouse",
@@ -132,7 +137,7 @@ func startEnv(t testing.TB, dir string, opts ...Option) *env {
 	e := &env{t: t, dir: dir, reg: prometheus.NewRegistry(), runErrs: make(chan error, 4)}
 	log := logger()
 	ctx := context.Background()
-	keys, err := embedded.LoadOrCreateKeys(filepath.Join(dir, "identities"), []string{orgMaker, orgWarehouse, orgRegulator})
+	keys, err := embedded.LoadOrCreateKeys(filepath.Join(dir, "identities"), []string{orgMaker, orgWarehouse, orgRegulator, orgHospital})
 	if err != nil {
 		t.Fatalf("ledger identities: %v", err)
 	}
@@ -238,6 +243,7 @@ func (e *env) seedLedger(ctx context.Context) {
 		{ID: orgMaker, Name: "Meridian Health Products", Kind: ledger.OrgManufacturer, GLN: gln(t, "061414100000"), Country: "DE"},
 		{ID: orgWarehouse, Name: "North Logistics Warehouse", Kind: ledger.OrgWarehouse, GLN: gln(t, "401234500000"), Country: "DE"},
 		{ID: orgRegulator, Name: "Federal Medicines Agency", Kind: ledger.OrgRegulator, GLN: gln(t, "409876500000"), Country: "DE"},
+		{ID: orgHospital, Name: "City Hospital Berlin", Kind: ledger.OrgHospital, GLN: gln(t, "405555500000"), Country: "DE"},
 	} {
 		if _, err := c.RegisterOrg(ctx, admin(o.ID), o); err != nil {
 			t.Fatalf("register org %s: %v", o.ID, err)
@@ -272,6 +278,10 @@ func (e *env) seedLedger(ctx context.Context) {
 				{ID: dockInLoc, Name: "North Warehouse dock door 1", Kind: "dock-door"},
 				{ID: dockOutLoc, Name: "North Warehouse dock door 2", Kind: "dock-door"},
 				{ID: coldRoomLoc, Name: "North Warehouse cold room", Kind: "cold-room"},
+			}},
+		{GLN: gln(t, "405555500001"), Org: orgHospital, Name: "City Hospital pharmacy, Berlin", Kind: ledger.SiteHospital, Country: "DE", Lat: 52.52, Lon: 13.405,
+			Locations: []ledger.SubLocation{
+				{ID: hospDockLoc, Name: "City Hospital receiving dock", Kind: "receiving"},
 			}},
 	} {
 		if _, err := c.RegisterSite(ctx, admin(si.Org), si); err != nil {
@@ -452,6 +462,30 @@ func historyDocument() map[string]any {
 	)
 }
 
+// deliveryDocument takes the lot's pallet by refrigerated truck from the
+// warehouse to the hospital; the truck's logger reports on the way.
+func deliveryDocument() map[string]any {
+	load := map[string]any{"type": "AggregationEvent", "eventTime": "2026-11-12T17:00:00Z", "eventTimeZoneOffset": "+01:00",
+		"action": "ADD", "bizStep": "loading", "disposition": "in_transit", "parentID": testTruck,
+		"childEPCs": []any{testPallet}, "readPoint": map[string]any{"id": dockOutLoc}, "bizLocation": map[string]any{"id": siteLoc}}
+	unload := map[string]any{"type": "AggregationEvent", "eventTime": "2026-11-13T08:30:00Z", "eventTimeZoneOffset": "+01:00",
+		"action": "DELETE", "bizStep": "unloading", "disposition": "in_progress", "parentID": testTruck,
+		"childEPCs": []any{testPallet}, "readPoint": map[string]any{"id": hospDockLoc}, "bizLocation": map[string]any{"id": hospLoc}}
+	evs := []map[string]any{load}
+	for i, c := range []float64{4.4, 4.1, 3.9, 4.2, 4.6} {
+		at := time.Date(2026, 11, 12, 18, 0, 0, 0, time.UTC).Add(time.Duration(i) * 3 * time.Hour).Format(time.RFC3339)
+		ev := objectEvent(at, "OBSERVE", "sensor_reporting", "", "", "", testTruck)
+		ev["sensorElementList"] = []any{map[string]any{
+			"sensorMetadata": map[string]any{"time": at, "deviceID": "urn:epc:id:giai:4012345.REEFER-07"},
+			"sensorReport":   []any{map[string]any{"type": "gs1:Temperature", "value": c, "uom": "CEL"}},
+		}}
+		evs = append(evs, ev)
+	}
+	evs = append(evs, unload,
+		objectEvent("2026-11-13T08:35:00Z", "OBSERVE", "receiving", "in_progress", hospDockLoc, hospLoc, testPallet))
+	return document(evs...)
+}
+
 // commissioningDocument brings the test packs into being in the lot.
 func commissioningDocument() map[string]any {
 	ev := objectEvent("2026-11-04T06:00:00Z", "ADD", "commissioning", "active", plantLoc, plantLoc, packs()...)
@@ -557,6 +591,8 @@ func (e *env) seedHistory() {
 	e.seedColdRoom()
 	st = e.capture(historyDocument())
 	e.eventIDs = st.EventIDs
+	e.captureIDs = append(e.captureIDs, st.CaptureID)
+	st = e.capture(deliveryDocument())
 	e.captureIDs = append(e.captureIDs, st.CaptureID)
 }
 
