@@ -147,7 +147,7 @@ func demoEdgeConfig(data, gatewayURL string) edge.Config {
 			},
 			Sensors: map[string]edge.Sensor{
 				"coldroom-1": {ReadPoint: demo.WarehouseColdRoom, BizLocation: demo.WarehouseColdRoom},
-				"reefer-1":   {ReadPoint: demo.WarehouseReefer, BizLocation: demo.WarehouseSite},
+				"reefer-1":   {ReadPoint: demo.WarehouseReefer, BizLocation: demo.WarehouseReefer}, // the trailer, not the warehouse
 				demoProbe:    {ReadPoint: demo.WarehouseProbe, BizLocation: demo.WarehouseColdRoom},
 			},
 		},
