@@ -212,6 +212,10 @@ func (n *namer) identify(ctx context.Context, raw string) ident {
 		id.Link = dl.Path()
 	case dl.GLN != "":
 		id.Label = n.place(ctx, raw)
+	case dl.GIAI != "":
+		id.Label = "Asset " + dl.GIAI
+	case dl.GRAI != "":
+		id.Label = "Returnable asset " + dl.GRAI
 	}
 	return id
 }

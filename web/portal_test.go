@@ -70,7 +70,11 @@ func TestPassportColdChain(t *testing.T) {
 	}
 	// The pallet went on to the hospital (other tests see a pack again at
 	// the warehouse later).
-	if held != 5 || len(p.Holdings) == 0 || p.Holdings[0].Org != orgHospital || p.Holdings[0].SiteName != "City Hospital pharmacy, Berlin" || p.Holdings[0].Packs < 3 {
+	hospital := false
+	for _, h := range p.Holdings {
+		hospital = hospital || (h.Org == orgHospital && h.SiteName == "City Hospital pharmacy, Berlin" && h.Packs > 0)
+	}
+	if held != 5 || !hospital {
 		t.Errorf("holdings %+v, want the lot's packs at the hospital", p.Holdings)
 	}
 	var transit *gateway.CustodyStep
@@ -125,7 +129,11 @@ func TestLotAPI(t *testing.T) {
 		t.Fatalf("trace: %d %s", r.StatusCode, r.body)
 	}
 	r.json(t, &tr)
-	if tr.Packs != 5 || len(tr.Holdings) == 0 || tr.Holdings[0].SiteName != "City Hospital pharmacy, Berlin" || tr.Positions != nil {
+	sites := ""
+	for _, h := range tr.Holdings {
+		sites += h.SiteName + ";"
+	}
+	if tr.Packs != 5 || !strings.Contains(sites, "City Hospital pharmacy, Berlin;") || tr.Positions != nil {
 		t.Errorf("trace %+v", tr)
 	}
 	wantProblem(t, e.get(base+"/trace?positions=true"), http.StatusUnauthorized, "unauthenticated")
