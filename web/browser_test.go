@@ -411,11 +411,16 @@ func TestBrowserLive(t *testing.T) {
 		t.Errorf("a fresh lot reads %q", s)
 	}
 	b.eval("window.scrollTo(0, 200); window.tgMarker = 42")
-	time.Sleep(500 * time.Millisecond) // the page's stream connects
+	y0, _ := b.eval("window.scrollY").(float64)
+	b.do("the passport's stream connects", chromedp.Poll[chromedp.Void](`document.documentElement.dataset.live === "on"`,
+		chromedp.WithPollingTimeout(10*time.Second)))
 	recall(lot, "Sterility cannot be assured: a filling line filter failed its integrity test.")
 	b.do("passport turns to recalled", chromedp.Poll[chromedp.Void](
 		`window.tgMarker === 42 && (document.querySelector('#lot-status')||{textContent:''}).textContent.includes('Recalled') && !!document.querySelector('#recall')`,
 		chromedp.WithPollingTimeout(20*time.Second)))
+	if y, _ := b.eval("window.scrollY").(float64); y != y0 {
+		t.Errorf("the live update moved the reader from %v to %v px", y0, y)
+	}
 	if s := b.text("#recall"); !strings.Contains(s, "Class I") || !strings.Contains(s, "filling line filter") {
 		t.Errorf("recall box reads %q", s)
 	}

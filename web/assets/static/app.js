@@ -287,6 +287,9 @@
   function liveStream() {
     if (!sharedStream) {
       sharedStream = new EventSource("/api/v1/stream");
+      // Tests (and curious people) can tell when the page is live.
+      sharedStream.addEventListener("open", () => { document.documentElement.dataset.live = "on"; });
+      sharedStream.addEventListener("error", () => { document.documentElement.dataset.live = "off"; });
       sharedStream.addEventListener("bye", () => sharedStream.close());
       window.addEventListener("beforeunload", () => sharedStream.close());
     }
