@@ -288,6 +288,9 @@ func (a *App) renderRegulator(c *fiber.Ctx, v regulatorView) error {
 	for _, f := range flags {
 		r := suspectRow{SuspectFlag: f, Label: a.names.identify(ctx, f.EPC).Label, Link: passportPath(f.EPC), When: fmtTime(f.At),
 			ReasonText: suspectLabels[f.Reason]}
+		if r.Detail != "" {
+			r.Detail = strings.ToUpper(r.Detail[:1]) + r.Detail[1:] + "."
+		}
 		if f.Site != "" {
 			r.Where = a.siteLabel(ctx, "", f.Site, nil)
 		}
