@@ -52,6 +52,9 @@ type Passport struct {
 	Recall *ledger.Recall `json:"recall,omitempty"`
 }
 
+// maxLotSuspectScan bounds the packs of a lot whose flags a passport reads.
+const maxLotSuspectScan = 5000
+
 // PassportLimit bounds the events on one passport page.
 const PassportLimit = 500
 
@@ -151,6 +154,22 @@ func (s *Service) passportExtras(ctx context.Context, p *Passport, sc store.Scan
 			var tr Trace
 			if tr, err = s.TraceForward(ctx, p.Link.GTIN, p.Link.Lot, false); err == nil {
 				p.Holdings = tr.Holdings
+			}
+		}
+		// The lot's packs that raised a flag (the first few per reason).
+		if ser, serr := s.st.SerialsOfLot(store.LotRef{GTIN: p.Link.GTIN, Lot: p.Link.Lot}, maxLotSuspectScan); serr == nil {
+			perReason := map[string]int{}
+			for _, id := range ser {
+				fs, _ := s.Suspects(id)
+				for _, f := range fs {
+					if f.Reason == SuspectRecalled {
+						continue // the lot's own recall says it
+					}
+					if perReason[f.Reason] < 20 {
+						p.Suspects = append(p.Suspects, f)
+					}
+					perReason[f.Reason]++
+				}
 			}
 		}
 	case "serial", "sscc":

@@ -56,6 +56,10 @@ func (s *Service) sites(ctx context.Context) map[string]SiteInfo {
 	return m
 }
 
+// Sites returns the consortium's site directory by GLN (from the ledger,
+// cached for a few seconds).
+func (s *Service) Sites(ctx context.Context) map[string]SiteInfo { return s.sites(ctx) }
+
 // forgetSites drops the cached directory (after a site is registered).
 func (s *Service) forgetSites() {
 	s.siteC.mu.Lock()

@@ -30,6 +30,7 @@ var suspectLabels = map[string]string{
 	gateway.SuspectNotCommissioned:  "Never commissioned",
 	gateway.SuspectImpossibleTravel: "Impossible travel (a cloned serial?)",
 	gateway.SuspectRecalled:         "Recalled lot",
+	gateway.AnomalyUnpackedUnknown:  "Unpacked, but never packed",
 }
 
 // recallView is a lot's recall.

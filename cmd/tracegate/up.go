@@ -78,6 +78,12 @@ type Credentials struct {
 		Password string `json:"password"`
 	} `json:"admin"`
 	Device DeviceCredential `json:"device"`
+	// Regulator is a regulator-inspector of the demo regulator (the
+	// /regulator page: suspect packs, recalls).
+	Regulator struct {
+		User     string `json:"user"`
+		Password string `json:"password"`
+	} `json:"regulator"`
 }
 
 // DeviceCredential is one device's MQTT login.
@@ -95,6 +101,7 @@ const (
 	demoEdgeID     = "edge-wh1"
 	demoProbe      = "probe-1"
 	adminUser      = "admin"
+	regulatorUser  = "inspector"
 	gatewayOrg     = demo.Warehouse
 	credentialFile = "demo-credentials.json"
 	devicesFile    = "devices.json"
@@ -308,6 +315,15 @@ func runUp(ctx context.Context, o upOptions) error {
 	if err := app.EnsureUser(creds.Admin.User, creds.Admin.Password, gatewayOrg, ledger.RoleOrgAdmin); err != nil {
 		return fmt.Errorf("portal admin: %w", err)
 	}
+	// The regulator's inspector: a portal user and a user of the
+	// regulator org in the contract's registry (recalls are signed as them).
+	if _, err := svc.Ledger().RegisterUser(ctx, ledger.Identity{Org: demo.Regulator, User: ledger.AdminUser},
+		ledger.User{Org: demo.Regulator, ID: creds.Regulator.User, Role: ledger.RoleRegulatorInspector}); err != nil {
+		return fmt.Errorf("register the regulator's inspector on the ledger: %w", err)
+	}
+	if err := app.EnsureUser(creds.Regulator.User, creds.Regulator.Password, demo.Regulator, ledger.RoleRegulatorInspector); err != nil {
+		return fmt.Errorf("portal regulator: %w", err)
+	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return svc.Run(gctx) })
@@ -356,6 +372,10 @@ func loadOrCreateCredentials(data, public, mqttAddr string) (Credentials, []Devi
 	if !ok || creds.Admin.Password == "" {
 		creds.Admin.User = adminUser
 		creds.Admin.Password = randomSecret()
+	}
+	if creds.Regulator.Password == "" {
+		creds.Regulator.User = regulatorUser
+		creds.Regulator.Password = randomSecret()
 	}
 	creds.Portal = public
 	for _, d := range devs {
@@ -407,6 +427,7 @@ tracegate is up (embedded broker, %s ledger, gateway, edge%s)
 
   Portal     %s
   Admin      user %q  password %q
+  Regulator  user %q  password %q  (%s/regulator)
   Device     client ID %q  user %q  password %q
              topic %s
   Data       %s  (credentials in %s)
@@ -418,7 +439,7 @@ Publish a reading and prove it:
 
 Ctrl-C stops everything cleanly; run again with the same --data to carry on.
 `, o.ledger, map[bool]string{true: ", demo devices", false: ""}[o.devices],
-		c.Portal, c.Admin.User, c.Admin.Password,
+		c.Portal, c.Admin.User, c.Admin.Password, c.Regulator.User, c.Regulator.Password, c.Portal,
 		c.Device.ClientID, c.Device.Username, c.Device.Password, c.Device.Topic,
 		o.data, filepath.Join(o.data, credentialFile),
 		host, port, c.Device.ClientID, c.Device.Username, c.Device.Password, c.Device.Topic,
