@@ -43,6 +43,8 @@ type coldEngine struct {
 	wake  chan struct{}
 	// subject cache: lots exposed to a subject now.
 	subj map[string]subjEntry
+	// waiting: excursions waiting for their sensor's readings, since when.
+	waiting map[string]time.Time
 }
 
 type subjEntry struct {
@@ -66,6 +68,27 @@ func (c *coldEngine) mark(l store.LotRef, at time.Time) {
 	case c.wake <- struct{}{}:
 	default:
 	}
+}
+
+// CompletenessGrace is how long an excursion whose goods left the
+// sensor's care waits for the sensor's later readings before it is
+// recorded with what arrived.
+const CompletenessGrace = 10 * time.Minute
+
+// graceOver reports whether excursion id has waited CompletenessGrace for
+// its sensor's readings (the wait starts at the first call).
+func (c *coldEngine) graceOver(id string, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.waiting == nil {
+		c.waiting = map[string]time.Time{}
+	}
+	first, ok := c.waiting[id]
+	if !ok {
+		c.waiting[id] = now
+		return false
+	}
+	return now.Sub(first) >= CompletenessGrace
 }
 
 func (c *coldEngine) take() map[store.LotRef]time.Time {
@@ -258,6 +281,11 @@ type Exposure struct {
 	SensorOpen    map[string]bool
 	// SensorWhere is each sensor's own place (an SGLN).
 	SensorWhere map[string]string
+	// SensorCovered tells, for a sensor whose stays have all ended,
+	// whether readings of it from after the end have arrived: only then is
+	// everything it measured while the lot was there known (devices
+	// deliver in order, but one device may lag behind the others).
+	SensorCovered map[string]bool
 }
 
 func (s *Service) lotExposure(gtin, lot string) (Exposure, error) {
@@ -265,8 +293,10 @@ func (s *Service) lotExposure(gtin, lot string) (Exposure, error) {
 	if err != nil {
 		return Exposure{}, err
 	}
-	x := Exposure{Stays: stays(h, spans), Readings: map[string][]coldchain.Reading{}, SensorSubject: map[string]string{}, SensorOpen: map[string]bool{}, SensorWhere: map[string]string{}}
+	x := Exposure{Stays: stays(h, spans), Readings: map[string][]coldchain.Reading{}, SensorSubject: map[string]string{}, SensorOpen: map[string]bool{}, SensorWhere: map[string]string{}, SensorCovered: map[string]bool{}}
 	seen := map[[32]byte]bool{}
+	// ended[sensor]: the ended stays it contributed readings through.
+	ended := map[string][]Stay{}
 	for _, st := range x.Stays {
 		to := st.To
 		if !to.IsZero() {
@@ -280,8 +310,13 @@ func (s *Service) lotExposure(gtin, lot string) (Exposure, error) {
 			sensor := r.Value.Sensor
 			if st.To.IsZero() {
 				x.SensorOpen[sensor] = true
-			} else if _, ok := x.SensorOpen[sensor]; !ok {
-				x.SensorOpen[sensor] = false
+			} else {
+				if _, ok := x.SensorOpen[sensor]; !ok {
+					x.SensorOpen[sensor] = false
+				}
+				if es := ended[sensor]; len(es) == 0 || es[len(es)-1] != st {
+					ended[sensor] = append(ended[sensor], st)
+				}
 			}
 			x.SensorSubject[sensor] = st.Subject
 			if r.Value.Where != "" {
@@ -295,6 +330,29 @@ func (s *Service) lotExposure(gtin, lot string) (Exposure, error) {
 				Sensor: sensor, At: r.At, TempC: r.Value.TempC, Humidity: r.Value.Humidity, EventID: epcis.EventID(r.Hash),
 			})
 		}
+	}
+	// For each sensor, has it reported (on the same subject) since every
+	// ended stay it measured the lot through?
+	for sensor, es := range ended {
+		covered := true
+		for _, st := range es {
+			after, err := s.st.Readings(st.Subject, st.To, time.Time{}, 200)
+			if err != nil {
+				return x, err
+			}
+			found := false
+			for _, r := range after {
+				if r.Value.Sensor == sensor {
+					found = true
+					break
+				}
+			}
+			if !found {
+				covered = false
+				break
+			}
+		}
+		x.SensorCovered[sensor] = covered
 	}
 	return x, nil
 }
@@ -402,7 +460,11 @@ func (s *Service) evaluateLot(ctx context.Context, l store.LotRef, trigger time.
 		} else if hs := s.siteAt(ctx, l, e.Start); hs != "" {
 			site = hs
 		}
-		open := e.Open && x.SensorOpen[e.Sensor]
+		// Still going, or not known to be over yet: the goods are still
+		// in the sensor's care and its last reading is out of range; or
+		// they left its care but its readings up to then have not all
+		// arrived (waited for up to CompletenessGrace).
+		open := e.Open && (x.SensorOpen[e.Sensor] || !x.SensorCovered[e.Sensor] && !s.cold.graceOver(id, s.now()))
 		what := excursionWhat(e)
 		if !have[id] && s.raise(ctx, Alert{
 			ID: "excursion-start/" + id, Kind: AlertExcursionStart, Severity: "warning", EventTime: e.Start,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tracegate/tracegate/gateway/store"
 	"github.com/tracegate/tracegate/ledger"
 )
 
@@ -98,9 +99,19 @@ func (s *Service) onLedgerEvent(ctx context.Context, ev ledger.Event) error {
 // propagateRecall tells every current holder of a recalled lot, on its
 // pages and its sites' alert topics, and the regulator.
 func (s *Service) propagateRecall(ctx context.Context, r recallEvent) error {
-	tr, err := s.TraceForward(ctx, r.GTIN, r.Lot, false)
+	s.forgetLot(store.LotRef{GTIN: r.GTIN, Lot: r.Lot})
+	tr, err := s.TraceForward(ctx, r.GTIN, r.Lot, true)
 	if err != nil {
 		return err
+	}
+	// Every pack of the lot is suspect from now on, wherever it is.
+	for _, p := range tr.Positions {
+		f := SuspectFlag{EPC: p.EPC, Reason: SuspectRecalled, Site: p.Site, At: r.IssuedAt,
+			Detail: fmt.Sprintf("lot %s is recalled (class %s): %s", r.Lot, r.Class, r.Reason)}
+		b, _ := json.Marshal(f)
+		if err := s.st.PutSuspect(f.EPC, f.Reason, "", f.At, b); err != nil {
+			return err
+		}
 	}
 	name := r.GTIN
 	if p, err := s.led.Product(ctx, s.cfg.Reader, r.GTIN); err == nil {

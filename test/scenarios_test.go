@@ -111,7 +111,15 @@ func runScenario(t *testing.T, name string, seed uint64) {
 	// Play it as fast as the broker acknowledges.
 	var ackMu sync.Mutex
 	acked := map[int]time.Time{}
-	st, err := sim.Play(ctx, sc, e.MQTT, creds, 0,
+	// TRACEGATE_SCENARIO_SPEED plays at N× story time instead of as fast
+	// as the broker acknowledges (the gateway then sees the story unfold).
+	speed := 0.0
+	if v := os.Getenv("TRACEGATE_SCENARIO_SPEED"); v != "" {
+		if _, err := fmt.Sscan(v, &speed); err != nil {
+			t.Fatalf("TRACEGATE_SCENARIO_SPEED=%q: %v", v, err)
+		}
+	}
+	st, err := sim.Play(ctx, sc, e.MQTT, creds, speed,
 		sim.OnMessageAck(func(i int, _ sim.Message, at time.Time) {
 			ackMu.Lock()
 			acked[i] = at
