@@ -495,7 +495,7 @@ func (s *Service) evaluateLot(ctx context.Context, l store.LotRef, trigger time.
 		if strings.HasPrefix(subject, "urn:epc:id:") {
 			where = subject
 		}
-		done, err := s.recordExcursion(ctx, l, lotRec, prod, e, id, where, site)
+		done, err := s.recordExcursion(ctx, l, lotRec, prod, e, id, where, site, lotMKTUpTo(x, e.End))
 		if err != nil {
 			s.m.excursions.WithLabelValues("error").Inc()
 			return true, err
@@ -543,7 +543,7 @@ func (s *Service) siteAt(ctx context.Context, l store.LotRef, t time.Time) strin
 // recordExcursion writes an ended excursion on the ledger, as the org of
 // the site where it was measured (else the lot's owner), once the batches
 // of its readings are anchored. done is false while it waits for anchors.
-func (s *Service) recordExcursion(ctx context.Context, l store.LotRef, lotRec ledger.Lot, prod ledger.Product, e coldchain.Excursion, id, subject, site string) (bool, error) {
+func (s *Service) recordExcursion(ctx context.Context, l store.LotRef, lotRec ledger.Lot, prod ledger.Product, e coldchain.Excursion, id, subject, site string, lotMKT *float64) (bool, error) {
 	ev := evidenceSample(e.Readings, maxEvidence)
 	refs := make([]ledger.EvidenceRef, 0, len(ev))
 	for _, r := range ev {
@@ -575,6 +575,10 @@ func (s *Service) recordExcursion(ctx context.Context, l store.LotRef, lotRec le
 	if e.MKTC != nil {
 		v := round2(*e.MKTC)
 		ex.MKTC = &v
+	}
+	if lotMKT != nil {
+		v := round2(*lotMKT)
+		ex.LotMKTC = &v
 	}
 	stored, _, err := s.led.RecordExcursion(ctx, ledger.Identity{Org: org, User: s.cfg.AnchorUser}, ex)
 	if err != nil {
@@ -667,4 +671,23 @@ func (s *Service) watchSensor(ctx context.Context, ev store.IndexedEvent) {
 			Data:    tr.Stuck,
 		})
 	}
+}
+
+// lotMKTUpTo is the lot's mean kinetic temperature up to t: the highest of
+// its sensors' MKTs over the readings it was exposed to until then.
+func lotMKTUpTo(x Exposure, t time.Time) *float64 {
+	var best *float64
+	for _, rs := range x.Readings {
+		var upTo []coldchain.Reading
+		for _, r := range rs {
+			if !r.At.After(t) {
+				upTo = append(upTo, r)
+			}
+		}
+		if m, ok := coldchain.MKT(upTo); ok && (best == nil || m > *best) {
+			v := m
+			best = &v
+		}
+	}
+	return best
 }

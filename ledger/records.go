@@ -201,6 +201,9 @@ type Excursion struct {
 	LimitValue    float64       `json:"limitValue"`
 	Unit          string        `json:"unit"`           // "CEL" (°C) or "A93" (%RH), UN/CEFACT codes
 	MKTC          *float64      `json:"mktC,omitempty"` // mean kinetic temperature over the excursion, °C
+	// LotMKTC is the lot's mean kinetic temperature over everything it was
+	// exposed to up to End (°C): what the profile's mktMaxC limits.
+	LotMKTC *float64 `json:"lotMktC,omitempty"`
 	Readings      int           `json:"readings"`
 	Evidence      []EvidenceRef `json:"evidence,omitempty"`
 	Org           string        `json:"org"`

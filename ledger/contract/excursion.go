@@ -229,6 +229,12 @@ func checkExcursion(x ledger.Excursion, now time.Time) error {
 	if x.MKTC != nil && (*x.MKTC < absoluteZeroC || *x.MKTC > maxPlausibleC) {
 		return invalid("excursion mktC %g °C is outside %g to %g", *x.MKTC, absoluteZeroC, maxPlausibleC)
 	}
+	if err := finite("excursion lotMktC", x.LotMKTC); err != nil {
+		return err
+	}
+	if x.LotMKTC != nil && (*x.LotMKTC < absoluteZeroC || *x.LotMKTC > maxPlausibleC) {
+		return invalid("excursion lotMktC %g °C is outside %g to %g", *x.LotMKTC, absoluteZeroC, maxPlausibleC)
+	}
 	if x.Readings < 1 || x.Readings > maxReadings {
 		return invalid("excursion readings %d is not between 1 and %d", x.Readings, maxReadings)
 	}
@@ -277,8 +283,8 @@ func breach(x ledger.Excursion, p *ledger.StorageProfile) string {
 	if p.MaxCumulativeExcursionMin != nil && x.CumulativeMin > *p.MaxCumulativeExcursionMin {
 		why = append(why, fmt.Sprintf("cumulative excursion time of %g min exceeds the profile's maxCumulativeExcursionMin %g min", x.CumulativeMin, *p.MaxCumulativeExcursionMin))
 	}
-	if x.MKTC != nil && p.MKTMaxC != nil && *x.MKTC > *p.MKTMaxC {
-		why = append(why, fmt.Sprintf("mean kinetic temperature %g °C exceeds the profile's mktMaxC %g °C", *x.MKTC, *p.MKTMaxC))
+	if x.LotMKTC != nil && p.MKTMaxC != nil && *x.LotMKTC > *p.MKTMaxC {
+		why = append(why, fmt.Sprintf("the lot's mean kinetic temperature %g °C exceeds the profile's mktMaxC %g °C", *x.LotMKTC, *p.MKTMaxC))
 	}
 	return strings.Join(why, "; ")
 }

@@ -106,6 +106,7 @@ func testExcursions(s *suite) {
 		{"low peak above its limit", func(x *ledger.Excursion) { x.Kind, x.PeakValue, x.LimitValue = ledger.ExcursionTempLow, 3, 2 }},
 		{"implausible temperature", func(x *ledger.Excursion) { x.PeakValue = 900 }},
 		{"implausible MKT", func(x *ledger.Excursion) { x.MKTC = f(-300) }},
+		{"implausible lot MKT", func(x *ledger.Excursion) { x.LotMKTC = f(250) }},
 		{"no readings", func(x *ledger.Excursion) { x.Readings = 0 }},
 		{"no sensor", func(x *ledger.Excursion) { x.Sensor = "" }},
 		{"no location", func(x *ledger.Excursion) { x.Location = "" }},
@@ -211,18 +212,19 @@ func testExcursions(s *suite) {
 		t.Errorf("lot after a single breach: %+v", l)
 	}
 
-	// Lot C: short, but its mean kinetic temperature is above 6 °C.
-	xc := excursion(lotC, "truck-7/logger", base.Add(time.Hour), 10)
-	xc.MKTC = f(9.25)
-	c1 := s.record(ev, s.operator(wh), xc)
-	if !c1.Breach || !strings.Contains(c1.BreachReason, "mktMaxC") || !strings.Contains(c1.BreachReason, "9.25") || c1.MKTC == nil || *c1.MKTC != 9.25 {
-		t.Errorf("MKT breach %+v", c1)
-	}
+	// Lot C: short, but the lot's mean kinetic temperature is above 6 °C.
+	// The excursion's own MKT (always beyond the range) does not count.
 	xc2 := excursion(lotC, "truck-7/logger-2", base.Add(time.Hour), 10)
-	xc2.MKTC = f(5.5)
+	xc2.MKTC, xc2.LotMKTC = f(9.5), f(5.5)
 	c2 := s.record(ev, s.operator(wh), xc2)
-	if c2.Breach {
-		t.Errorf("MKT within the profile judged a breach: %+v", c2)
+	if c2.Breach || c2.LotMKTC == nil || *c2.LotMKTC != 5.5 {
+		t.Errorf("lot MKT within the profile judged a breach: %+v", c2)
+	}
+	xc := excursion(lotC, "truck-7/logger", base.Add(2*time.Hour), 10)
+	xc.MKTC, xc.LotMKTC = f(9.5), f(9.25)
+	c1 := s.record(ev, s.operator(wh), xc)
+	if !c1.Breach || !strings.Contains(c1.BreachReason, "mktMaxC") || !strings.Contains(c1.BreachReason, "9.25") || c1.MKTC == nil || *c1.MKTC != 9.5 {
+		t.Errorf("MKT breach %+v", c1)
 	}
 
 	// Lot D: recalled, then a breach: it stays recalled.
