@@ -188,22 +188,22 @@ var RecallClasses = []string{"I", "II", "III"}
 // ID, CumulativeMin, Breach and BreachReason, and sets Org, RecordedBy,
 // RecordedAt and TxID.
 type Excursion struct {
-	ID            string        `json:"id"` // 32 hex, see contract.ExcursionID
-	GTIN          string        `json:"gtin"`
-	Lot           string        `json:"lot"`
-	Kind          string        `json:"kind"`     // ExcursionKinds
-	Sensor        string        `json:"sensor"`   // the measuring device, e.g. "wh1/coldroom-1"
-	Location      string        `json:"location"` // SGLN or container EPC URI where measured
-	Start         time.Time     `json:"start"`    // first out-of-range reading
-	End           time.Time     `json:"end"`      // last out-of-range reading
-	DurationMin   float64       `json:"durationMin"`
-	PeakValue     float64       `json:"peakValue"`
-	LimitValue    float64       `json:"limitValue"`
-	Unit          string        `json:"unit"`           // "CEL" (°C) or "A93" (%RH), UN/CEFACT codes
-	MKTC          *float64      `json:"mktC,omitempty"` // mean kinetic temperature over the excursion, °C
+	ID          string    `json:"id"` // 32 hex, see contract.ExcursionID
+	GTIN        string    `json:"gtin"`
+	Lot         string    `json:"lot"`
+	Kind        string    `json:"kind"`     // ExcursionKinds
+	Sensor      string    `json:"sensor"`   // the measuring device, e.g. "wh1/coldroom-1"
+	Location    string    `json:"location"` // SGLN or container EPC URI where measured
+	Start       time.Time `json:"start"`    // first out-of-range reading
+	End         time.Time `json:"end"`      // last out-of-range reading
+	DurationMin float64   `json:"durationMin"`
+	PeakValue   float64   `json:"peakValue"`
+	LimitValue  float64   `json:"limitValue"`
+	Unit        string    `json:"unit"`           // "CEL" (°C) or "A93" (%RH), UN/CEFACT codes
+	MKTC        *float64  `json:"mktC,omitempty"` // mean kinetic temperature over the excursion, °C
 	// LotMKTC is the lot's mean kinetic temperature over everything it was
 	// exposed to up to End (°C): what the profile's mktMaxC limits.
-	LotMKTC *float64 `json:"lotMktC,omitempty"`
+	LotMKTC       *float64      `json:"lotMktC,omitempty"`
 	Readings      int           `json:"readings"`
 	Evidence      []EvidenceRef `json:"evidence,omitempty"`
 	Org           string        `json:"org"`
