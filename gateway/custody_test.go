@@ -306,16 +306,20 @@ func TestCustodyColdChainAndGenuine(t *testing.T) {
 	if err != nil || lot.Status != ledger.LotQuarantined {
 		t.Fatalf("lot status: %+v %v", lot, err)
 	}
-	kinds := map[string]bool{}
-	alerts, _ := f.svc.Alerts(ccMaker, 50)
-	for _, a := range alerts {
-		kinds[a.Kind] = true
-	}
-	for _, k := range []string{AlertExcursionStart, AlertExcursionBreach, AlertExcursionRecorded} {
-		if !kinds[k] {
-			t.Errorf("manufacturer has no %s alert: %+v", k, alerts)
+	// The alert that the excursion is on the ledger follows the record.
+	eventually(t, "excursion alerts for the manufacturer", func() (bool, string) {
+		kinds := map[string]bool{}
+		alerts, _ := f.svc.Alerts(ccMaker, 50)
+		for _, a := range alerts {
+			kinds[a.Kind] = true
 		}
-	}
+		for _, k := range []string{AlertExcursionStart, AlertExcursionBreach, AlertExcursionRecorded} {
+			if !kinds[k] {
+				return false, fmt.Sprintf("no %s alert among %d", k, len(alerts))
+			}
+		}
+		return true, ""
+	})
 
 	// Genuine or not: a serial never commissioned, and a clone of pack 3
 	// seen in Munich ten minutes after Berlin.
