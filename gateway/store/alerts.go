@@ -122,6 +122,12 @@ const (
 // PutSuspect stores a suspect flag for a pack once per reason.
 func (s *Store) PutSuspect(epc, reason, eventID string, at time.Time, flag []byte) error {
 	return s.db.Update(func(txn *badger.Txn) error {
+		// Every event that raised it is marked, the flag is kept once.
+		if eventID != "" {
+			if err := txn.Set([]byte(pSuspectEv+eventID), []byte(reason)); err != nil {
+				return err
+			}
+		}
 		k := []byte(pSuspect + epc + "\x00" + reason)
 		if _, err := txn.Get(k); err == nil {
 			return nil
@@ -130,11 +136,6 @@ func (s *Store) PutSuspect(epc, reason, eventID string, at time.Time, flag []byt
 		}
 		if err := txn.Set(k, flag); err != nil {
 			return err
-		}
-		if eventID != "" {
-			if err := txn.Set([]byte(pSuspectEv+eventID), []byte(reason)); err != nil {
-				return err
-			}
 		}
 		return txn.Set(append(append([]byte(pSuspectRec), time8(at)...), []byte(epc+"\x00"+reason)...), nil)
 	})
