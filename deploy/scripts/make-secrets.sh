@@ -22,6 +22,7 @@ MOSQUITTO_IMAGE=eclipse-mosquitto:${MOSQUITTO_IMAGE_TAG:-2}
 TRACEGATE_UID=${TRACEGATE_UID:-10001}
 MOSQUITTO_UID=1883
 EDGE_USER=edge-wh1
+GATEWAY_USER=gateway
 # The demo warehouse's devices (deploy/mosquitto/acl): ID and kind.
 DEVICES="dock-in-1:rfid dock-out-1:rfid coldroom-1:sensor reefer-1:sensor handheld-1:scanner probe-1:sensor"
 SITE=wh1
@@ -43,6 +44,8 @@ rand() { od -An -tx1 -N16 /dev/urandom | tr -d ' \n'; }
 edge_pw=$(rand)
 printf '%s' "$edge_pw" >"$work/edge-mqtt-password"
 printf '%s %s\n' "$EDGE_USER" "$edge_pw" >"$work/accounts"
+gateway_pw=$(rand)
+printf '%s %s\n' "$GATEWAY_USER" "$gateway_pw" >>"$work/accounts"
 
 {
 	echo "["
@@ -68,6 +71,11 @@ admin:
   password: "$admin_pw"
 captureTokens:
   - "$(rand)"
+alerts:
+  broker: tcp://mosquitto:1883
+  clientID: tracegate-gateway-alerts
+  username: $GATEWAY_USER
+  password: "$gateway_pw"
 EOF
 
 # Hash the MQTT passwords, then give each file to its reader. The

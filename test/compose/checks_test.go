@@ -1028,7 +1028,7 @@ func checkGatewayConfig(s *stack) []string {
 	for _, b := range parts.base {
 		data, _ := os.ReadFile(b)
 		keys, _ := topLevelKeys(data)
-		for _, k := range []string{"admin", "captureTokens"} {
+		for _, k := range []string{"admin", "captureTokens", "alerts"} {
 			if slices.Contains(keys, k) && len(parts.secret) > 0 {
 				out = append(out, fmt.Sprintf("%s sets %s, which the secret part sets: one of them would be a duplicate key", s.rel(b), k))
 			}
@@ -1052,6 +1052,20 @@ func checkGatewayConfig(s *stack) []string {
 	}
 	if h, _, err := splitHostPort(f.Listen); err != nil || !wildcard(h) {
 		out = append(out, fmt.Sprintf("listen %q: inside a container the gateway must listen on all interfaces (0.0.0.0:PORT)", f.Listen))
+	}
+	// Alerts go out through the broker, on an account its ACL lets write
+	// tracegate/{site}/alerts.
+	if f.Alerts.Broker == "" {
+		out = append(out, "alerts.broker is empty: alerts would reach no site over MQTT")
+	} else if broker, ok := s.one(roleBroker); ok {
+		if u, err := url.Parse(f.Alerts.Broker); err != nil || u.Hostname() != broker.Name {
+			out = append(out, fmt.Sprintf("alerts.broker %q does not name the broker service %s", f.Alerts.Broker, broker.Name))
+		}
+		if a, err := s.brokerACL(broker); err != nil {
+			out = append(out, err.Error())
+		} else if !a.allows(f.Alerts.Username, "write", "tracegate/+/alerts") {
+			out = append(out, fmt.Sprintf("the broker's ACL does not let alerts.username %q write tracegate/+/alerts", f.Alerts.Username))
+		}
 	}
 	layout, err := s.layout()
 	if err != nil {

@@ -188,6 +188,8 @@ var mutations = []mutation{
 	{"gateway-config", "deploy/tracegate/gateway.yaml", "ManufacturerWarehouse: [MeridianMSP, NorthWarehouseMSP]", "ManufacturerWarehouse: [MeridianMSP]", "has members"},
 	{"gateway-config", "deploy/tracegate/gateway.yaml", "    channel: tracegate", "    channel: mychannel", "creates channel"},
 	{"gateway-config", "deploy/tracegate/gateway.yaml", "listen: 0.0.0.0:8080", "listen: 127.0.0.1:8080", "all interfaces"},
+	{"gateway-config", "deploy/tracegate/gateway-secrets.example.yaml", "  broker: tcp://mosquitto:1883", "  broker: tcp://broker:1883", "does not name the broker service"},
+	{"gateway-config", "deploy/mosquitto/acl", "user gateway\ntopic write tracegate/+/alerts", "user gateway\ntopic write tracegate/wh1/alerts", "does not let alerts.username"},
 	{"gateway-config", "deploy/tracegate/gateway.yaml", "  anchorMaxBackoff: 30s", "  anchorMaxBackof: 30s", "field anchorMaxBackof not found"},
 	{"gateway-config", "deploy/tracegate/gateway-secrets.example.yaml", `  - "fedcba9876543210fedcba9876543210"`, `  - "short"`, "shorter than 16"},
 	// chaincode

@@ -336,8 +336,10 @@ type gatewayFile struct {
 		User     string `yaml:"user"`
 		Password string `yaml:"password"`
 	} `yaml:"admin"`
-	CookieSecure  bool     `yaml:"cookieSecure"`
-	CaptureTokens []string `yaml:"captureTokens"`
+	CookieSecure  bool                     `yaml:"cookieSecure"`
+	CaptureTokens []string                 `yaml:"captureTokens"`
+	Alerts        gateway.AlertsMQTTConfig `yaml:"alerts"`
+	SiteTopics    map[string]string        `yaml:"siteTopics"`
 }
 
 // loadGatewayFile applies the rules of cmd/tracegate's loadGatewayFile:
