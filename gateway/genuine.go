@@ -269,23 +269,17 @@ func (s *Service) regulators(ctx context.Context) []string {
 
 // Suspects returns the flags raised for a pack.
 func (s *Service) Suspects(id string) ([]SuspectFlag, error) {
-	raws, err := s.st.SuspectsOf(CanonicalID(id))
-	if err != nil {
-		return nil, errf(KindUnavailable, "cannot read suspect flags", "%w", err)
-	}
-	out := make([]SuspectFlag, 0, len(raws))
-	for _, r := range raws {
-		var f SuspectFlag
-		if json.Unmarshal(r, &f) == nil {
-			out = append(out, f)
-		}
-	}
-	return out, nil
+	return decodeFlags(s.st.SuspectsOf(CanonicalID(id)))
 }
 
 // AllSuspects lists the newest suspect flags (the regulator's page).
 func (s *Service) AllSuspects(limit int) ([]SuspectFlag, error) {
-	raws, err := s.st.RecentSuspects(limit)
+	return decodeFlags(s.st.RecentSuspects(limit))
+}
+
+// decodeFlags decodes stored flags; a flag that does not decode is left
+// out (they are written by this package only).
+func decodeFlags(raws []json.RawMessage, err error) ([]SuspectFlag, error) {
 	if err != nil {
 		return nil, errf(KindUnavailable, "cannot read suspect flags", "%w", err)
 	}
