@@ -4,13 +4,43 @@ package chaincode
 
 import "github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
+// Allocate runs contract function Allocate (submit) through Contract.invoke.
+func (c *Contract) Allocate(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
 // AnchorBatch runs contract function AnchorBatch (submit) through Contract.invoke.
 func (c *Contract) AnchorBatch(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
 }
 
+// CloseRequest runs contract function CloseRequest (submit) through Contract.invoke.
+func (c *Contract) CloseRequest(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
+// ConfirmAllocationReceipt runs contract function ConfirmAllocationReceipt (submit) through Contract.invoke.
+func (c *Contract) ConfirmAllocationReceipt(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
+// ConfirmPledgeReceipt runs contract function ConfirmPledgeReceipt (submit) through Contract.invoke.
+func (c *Contract) ConfirmPledgeReceipt(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
 // DeletePrivate runs contract function DeletePrivate (submit) through Contract.invoke.
 func (c *Contract) DeletePrivate(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
+// DonationStock runs contract function DonationStock (evaluate) through Contract.invoke.
+func (c *Contract) DonationStock(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
+// GetAllocation runs contract function GetAllocation (evaluate) through Contract.invoke.
+func (c *Contract) GetAllocation(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
 }
 
@@ -21,6 +51,11 @@ func (c *Contract) GetAnchor(ctx contractapi.TransactionContextInterface) (strin
 
 // GetDevice runs contract function GetDevice (evaluate) through Contract.invoke.
 func (c *Contract) GetDevice(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
+// GetDonorIdentity runs contract function GetDonorIdentity (evaluate) through Contract.invoke.
+func (c *Contract) GetDonorIdentity(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
 }
 
@@ -39,6 +74,11 @@ func (c *Contract) GetOrg(ctx contractapi.TransactionContextInterface) (string, 
 	return c.invoke(ctx)
 }
 
+// GetPledge runs contract function GetPledge (evaluate) through Contract.invoke.
+func (c *Contract) GetPledge(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
 // GetPrivate runs contract function GetPrivate (evaluate) through Contract.invoke.
 func (c *Contract) GetPrivate(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
@@ -54,6 +94,11 @@ func (c *Contract) GetRecall(ctx contractapi.TransactionContextInterface) (strin
 	return c.invoke(ctx)
 }
 
+// GetRequest runs contract function GetRequest (evaluate) through Contract.invoke.
+func (c *Contract) GetRequest(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
 // GetSite runs contract function GetSite (evaluate) through Contract.invoke.
 func (c *Contract) GetSite(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
@@ -66,6 +111,11 @@ func (c *Contract) GetUser(ctx contractapi.TransactionContextInterface) (string,
 
 // LatestAnchor runs contract function LatestAnchor (evaluate) through Contract.invoke.
 func (c *Contract) LatestAnchor(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
+// ListAllocations runs contract function ListAllocations (evaluate) through Contract.invoke.
+func (c *Contract) ListAllocations(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
 }
 
@@ -94,6 +144,11 @@ func (c *Contract) ListOrgs(ctx contractapi.TransactionContextInterface) (string
 	return c.invoke(ctx)
 }
 
+// ListPledges runs contract function ListPledges (evaluate) through Contract.invoke.
+func (c *Contract) ListPledges(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
 // ListProducts runs contract function ListProducts (evaluate) through Contract.invoke.
 func (c *Contract) ListProducts(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
@@ -101,6 +156,11 @@ func (c *Contract) ListProducts(ctx contractapi.TransactionContextInterface) (st
 
 // ListRecalls runs contract function ListRecalls (evaluate) through Contract.invoke.
 func (c *Contract) ListRecalls(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
+// ListRequests runs contract function ListRequests (evaluate) through Contract.invoke.
+func (c *Contract) ListRequests(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
 }
 
@@ -114,8 +174,23 @@ func (c *Contract) ListUsers(ctx contractapi.TransactionContextInterface) (strin
 	return c.invoke(ctx)
 }
 
+// PledgeByReceiptCode runs contract function PledgeByReceiptCode (evaluate) through Contract.invoke.
+func (c *Contract) PledgeByReceiptCode(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
+// PurgeDonorIdentity runs contract function PurgeDonorIdentity (submit) through Contract.invoke.
+func (c *Contract) PurgeDonorIdentity(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
 // PurgePrivate runs contract function PurgePrivate (submit) through Contract.invoke.
 func (c *Contract) PurgePrivate(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
+// PutDonorIdentity runs contract function PutDonorIdentity (submit) through Contract.invoke.
+func (c *Contract) PutDonorIdentity(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
 }
 
@@ -131,6 +206,11 @@ func (c *Contract) RecallLot(ctx contractapi.TransactionContextInterface) (strin
 
 // RecordExcursion runs contract function RecordExcursion (submit) through Contract.invoke.
 func (c *Contract) RecordExcursion(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
+// RecordPledge runs contract function RecordPledge (submit) through Contract.invoke.
+func (c *Contract) RecordPledge(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
 }
 
@@ -164,8 +244,18 @@ func (c *Contract) RegisterUser(ctx contractapi.TransactionContextInterface) (st
 	return c.invoke(ctx)
 }
 
+// RequestDonation runs contract function RequestDonation (submit) through Contract.invoke.
+func (c *Contract) RequestDonation(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
 // SetLotStatus runs contract function SetLotStatus (submit) through Contract.invoke.
 func (c *Contract) SetLotStatus(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
+// ShipAllocation runs contract function ShipAllocation (submit) through Contract.invoke.
+func (c *Contract) ShipAllocation(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
 }
 

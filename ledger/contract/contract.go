@@ -56,6 +56,7 @@ var areas = [][]function{
 	siteFunctions,
 	recallFunctions,
 	excursionFunctions,
+	donationFunctions,
 }
 
 var table = func() map[string]function {
