@@ -16,11 +16,11 @@ const (
 	FnListRequests        = "ListRequests"
 	FnGetPledge           = "GetPledge"
 	FnListPledges         = "ListPledges"
-	FnPledgeByReceiptCode = "PledgeByReceiptCode"
+	FnPledgeByReceiptCode = "GetPledgeByReceiptCode"
 	FnGetDonorIdentity    = "GetDonorIdentity"
 	FnGetAllocation       = "GetAllocation"
 	FnListAllocations     = "ListAllocations"
-	FnDonationStock       = "DonationStock"
+	FnDonationStock       = "ListDonationStock"
 )
 
 // Contract event names of donations.

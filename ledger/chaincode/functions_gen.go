@@ -34,11 +34,6 @@ func (c *Contract) DeletePrivate(ctx contractapi.TransactionContextInterface) (s
 	return c.invoke(ctx)
 }
 
-// DonationStock runs contract function DonationStock (evaluate) through Contract.invoke.
-func (c *Contract) DonationStock(ctx contractapi.TransactionContextInterface) (string, error) {
-	return c.invoke(ctx)
-}
-
 // GetAllocation runs contract function GetAllocation (evaluate) through Contract.invoke.
 func (c *Contract) GetAllocation(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
@@ -76,6 +71,11 @@ func (c *Contract) GetOrg(ctx contractapi.TransactionContextInterface) (string, 
 
 // GetPledge runs contract function GetPledge (evaluate) through Contract.invoke.
 func (c *Contract) GetPledge(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
+// GetPledgeByReceiptCode runs contract function GetPledgeByReceiptCode (evaluate) through Contract.invoke.
+func (c *Contract) GetPledgeByReceiptCode(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
 }
 
@@ -129,6 +129,11 @@ func (c *Contract) ListDevices(ctx contractapi.TransactionContextInterface) (str
 	return c.invoke(ctx)
 }
 
+// ListDonationStock runs contract function ListDonationStock (evaluate) through Contract.invoke.
+func (c *Contract) ListDonationStock(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
 // ListExcursions runs contract function ListExcursions (evaluate) through Contract.invoke.
 func (c *Contract) ListExcursions(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
@@ -171,11 +176,6 @@ func (c *Contract) ListSites(ctx contractapi.TransactionContextInterface) (strin
 
 // ListUsers runs contract function ListUsers (evaluate) through Contract.invoke.
 func (c *Contract) ListUsers(ctx contractapi.TransactionContextInterface) (string, error) {
-	return c.invoke(ctx)
-}
-
-// PledgeByReceiptCode runs contract function PledgeByReceiptCode (evaluate) through Contract.invoke.
-func (c *Contract) PledgeByReceiptCode(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
 }
 
