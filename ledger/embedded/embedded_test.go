@@ -17,10 +17,11 @@ const (
 	orgRegulator = "RegulatorMSP"
 	orgHospital  = "HospitalMSP"
 	orgOutsider  = "OutsiderMSP"
+	orgCharity   = "CharityMSP"
 	collection   = "mfrWarehouse"
 )
 
-var fixtureOrgs = []string{orgMfr, orgWarehouse, orgRegulator, orgHospital, orgOutsider}
+var fixtureOrgs = []string{orgMfr, orgWarehouse, orgRegulator, orgHospital, orgOutsider, orgCharity}
 
 // testKeys are generated once per test binary: identities are cheap, but
 // stable ones let a test reopen a directory.
@@ -40,14 +41,14 @@ func testConfig() Config {
 	return Config{
 		Members:     MembersOf(testKeys),
 		Keys:        testKeys,
-		Collections: []Collection{{Name: collection, Members: []string{orgMfr, orgWarehouse}}},
+		Collections: []Collection{{Name: collection, Members: []string{orgMfr, orgWarehouse}}, {Name: ledger.CollectionCharityPrivate, Members: []string{orgCharity}}},
 	}
 }
 
 func fixture() ledgertest.Fixture {
 	return ledgertest.Fixture{
 		Manufacturer: orgMfr, Warehouse: orgWarehouse, Regulator: orgRegulator, Hospital: orgHospital,
-		Outsider: orgOutsider, Users: []string{"olivia", "quinn", "harper"}, Collection: collection,
+		Outsider: orgOutsider, Charity: orgCharity, Users: []string{"olivia", "quinn", "harper"}, Collection: collection,
 		ArbitraryUsers: true,
 	}
 }

@@ -50,6 +50,7 @@ type testNetworkFile struct {
 		Regulator    string   `yaml:"regulator"`
 		Hospital     string   `yaml:"hospital"`
 		Outsider     string   `yaml:"outsider"`
+		Charity      string   `yaml:"charity"`
 		Users        []string `yaml:"users"`
 		Collection   string   `yaml:"collection"`
 	} `yaml:"fixture"`
@@ -147,7 +148,7 @@ func startLocalNetwork(t *testing.T) (*testNet, error) {
 	localNet = n
 	return &testNet{cfg: n.GatewayConfig(), fx: ledgertest.Fixture{
 		Manufacturer: fabricnet.Manufacturer, Warehouse: fabricnet.Warehouse, Regulator: fabricnet.Regulator, Hospital: fabricnet.Hospital,
-		Outsider: fabricnet.Insurer, Users: []string{"User1", "User2", "User3"}, Collection: fabricnet.DefaultCollections[0].Name,
+		Outsider: fabricnet.Insurer, Charity: fabricnet.Charity, Users: []string{"User1", "User2", "User3"}, Collection: fabricnet.DefaultCollections[0].Name,
 	}, cc: netChaincode{n}}, nil
 }
 
@@ -188,7 +189,7 @@ func networkFromFile(path string) (*testNet, error) {
 	fx := f.Fixture
 	n := &testNet{cfg: f.Fabric, fx: ledgertest.Fixture{
 		Manufacturer: fx.Manufacturer, Warehouse: fx.Warehouse, Regulator: fx.Regulator, Hospital: fx.Hospital,
-		Outsider: fx.Outsider, Users: fx.Users, Collection: fx.Collection,
+		Outsider: fx.Outsider, Charity: fx.Charity, Users: fx.Users, Collection: fx.Collection,
 	}}
 	if f.Chaincode != nil {
 		n.cc = &ccServer{id: f.Chaincode.ID, address: f.Chaincode.Address}

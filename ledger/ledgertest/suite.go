@@ -34,6 +34,10 @@ type Fixture struct {
 	// Collection is a private data collection whose members include
 	// Manufacturer and Warehouse but neither Regulator nor Hospital.
 	Collection string
+	// Charity, if set, is a consortium member the suite registers as a
+	// charity: a member of ledger.CollectionCharityPrivate, which none of
+	// the orgs above is. Without it the donations test is skipped.
+	Charity string
 	// Outsider, if set, is a consortium member the suite can sign as but
 	// never registers in the contract.
 	Outsider string
@@ -64,6 +68,7 @@ func Run(t *testing.T, newLedger func(t *testing.T) (ledger.Ledger, Fixture)) {
 		{"Recalls", testRecalls},
 		{"Excursions", testExcursions},
 		{"LotStatus", testLotStatus},
+		{"Donations", testDonations},
 		{"Anchors", testAnchors},
 		{"AnchorChain", testAnchorChain},
 		{"Events", testEvents},
