@@ -14,6 +14,11 @@ func (c *Contract) AnchorBatch(ctx contractapi.TransactionContextInterface) (str
 	return c.invoke(ctx)
 }
 
+// CheckGrant runs contract function CheckGrant (evaluate) through Contract.invoke.
+func (c *Contract) CheckGrant(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
 // CloseRequest runs contract function CloseRequest (submit) through Contract.invoke.
 func (c *Contract) CloseRequest(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
@@ -44,6 +49,11 @@ func (c *Contract) GetAnchor(ctx contractapi.TransactionContextInterface) (strin
 	return c.invoke(ctx)
 }
 
+// GetClaim runs contract function GetClaim (evaluate) through Contract.invoke.
+func (c *Contract) GetClaim(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
 // GetDevice runs contract function GetDevice (evaluate) through Contract.invoke.
 func (c *Contract) GetDevice(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
@@ -56,6 +66,11 @@ func (c *Contract) GetDonorIdentity(ctx contractapi.TransactionContextInterface)
 
 // GetExcursion runs contract function GetExcursion (evaluate) through Contract.invoke.
 func (c *Contract) GetExcursion(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
+// GetGrant runs contract function GetGrant (evaluate) through Contract.invoke.
+func (c *Contract) GetGrant(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
 }
 
@@ -76,6 +91,11 @@ func (c *Contract) GetPledge(ctx contractapi.TransactionContextInterface) (strin
 
 // GetPledgeByReceiptCode runs contract function GetPledgeByReceiptCode (evaluate) through Contract.invoke.
 func (c *Contract) GetPledgeByReceiptCode(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
+// GetPolicy runs contract function GetPolicy (evaluate) through Contract.invoke.
+func (c *Contract) GetPolicy(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
 }
 
@@ -109,6 +129,16 @@ func (c *Contract) GetUser(ctx contractapi.TransactionContextInterface) (string,
 	return c.invoke(ctx)
 }
 
+// GrantAccess runs contract function GrantAccess (submit) through Contract.invoke.
+func (c *Contract) GrantAccess(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
+// IssuePolicy runs contract function IssuePolicy (submit) through Contract.invoke.
+func (c *Contract) IssuePolicy(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
 // LatestAnchor runs contract function LatestAnchor (evaluate) through Contract.invoke.
 func (c *Contract) LatestAnchor(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
@@ -121,6 +151,11 @@ func (c *Contract) ListAllocations(ctx contractapi.TransactionContextInterface) 
 
 // ListAnchors runs contract function ListAnchors (evaluate) through Contract.invoke.
 func (c *Contract) ListAnchors(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
+// ListClaims runs contract function ListClaims (evaluate) through Contract.invoke.
+func (c *Contract) ListClaims(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
 }
 
@@ -139,6 +174,11 @@ func (c *Contract) ListExcursions(ctx contractapi.TransactionContextInterface) (
 	return c.invoke(ctx)
 }
 
+// ListGrants runs contract function ListGrants (evaluate) through Contract.invoke.
+func (c *Contract) ListGrants(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
 // ListLots runs contract function ListLots (evaluate) through Contract.invoke.
 func (c *Contract) ListLots(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
@@ -151,6 +191,11 @@ func (c *Contract) ListOrgs(ctx contractapi.TransactionContextInterface) (string
 
 // ListPledges runs contract function ListPledges (evaluate) through Contract.invoke.
 func (c *Contract) ListPledges(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
+// ListPolicies runs contract function ListPolicies (evaluate) through Contract.invoke.
+func (c *Contract) ListPolicies(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
 }
 
@@ -176,6 +221,11 @@ func (c *Contract) ListSites(ctx contractapi.TransactionContextInterface) (strin
 
 // ListUsers runs contract function ListUsers (evaluate) through Contract.invoke.
 func (c *Contract) ListUsers(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
+// OpenClaim runs contract function OpenClaim (submit) through Contract.invoke.
+func (c *Contract) OpenClaim(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
 }
 
@@ -244,13 +294,28 @@ func (c *Contract) RegisterUser(ctx contractapi.TransactionContextInterface) (st
 	return c.invoke(ctx)
 }
 
+// RejectClaim runs contract function RejectClaim (submit) through Contract.invoke.
+func (c *Contract) RejectClaim(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
 // RequestDonation runs contract function RequestDonation (submit) through Contract.invoke.
 func (c *Contract) RequestDonation(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
 }
 
+// RevokeGrant runs contract function RevokeGrant (submit) through Contract.invoke.
+func (c *Contract) RevokeGrant(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
 // SetLotStatus runs contract function SetLotStatus (submit) through Contract.invoke.
 func (c *Contract) SetLotStatus(ctx contractapi.TransactionContextInterface) (string, error) {
+	return c.invoke(ctx)
+}
+
+// SettleClaim runs contract function SettleClaim (submit) through Contract.invoke.
+func (c *Contract) SettleClaim(ctx contractapi.TransactionContextInterface) (string, error) {
 	return c.invoke(ctx)
 }
 

@@ -57,6 +57,8 @@ var areas = [][]function{
 	recallFunctions,
 	excursionFunctions,
 	donationFunctions,
+	insuranceFunctions,
+	grantFunctions,
 }
 
 var table = func() map[string]function {

@@ -130,7 +130,7 @@ func TestFunctionsTable(t *testing.T) {
 		if i > 0 && fs[i-1].Name >= f.Name {
 			t.Fatalf("not sorted: %s, %s", fs[i-1].Name, f.Name)
 		}
-		want := strings.HasPrefix(f.Name, "Get") || strings.HasPrefix(f.Name, "List") || f.Name == ledger.FnLatestAnchor || f.Name == ledger.FnWhoami
+		want := strings.HasPrefix(f.Name, "Get") || strings.HasPrefix(f.Name, "List") || f.Name == ledger.FnLatestAnchor || f.Name == ledger.FnWhoami || f.Name == ledger.FnCheckGrant
 		if f.ReadOnly != want {
 			t.Errorf("%s: ReadOnly = %v", f.Name, f.ReadOnly)
 		}

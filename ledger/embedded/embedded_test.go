@@ -17,11 +17,12 @@ const (
 	orgRegulator = "RegulatorMSP"
 	orgHospital  = "HospitalMSP"
 	orgOutsider  = "OutsiderMSP"
+	orgInsurer   = "InsurerMSP"
 	orgCharity   = "CharityMSP"
 	collection   = "mfrWarehouse"
 )
 
-var fixtureOrgs = []string{orgMfr, orgWarehouse, orgRegulator, orgHospital, orgOutsider, orgCharity}
+var fixtureOrgs = []string{orgMfr, orgWarehouse, orgRegulator, orgHospital, orgOutsider, orgCharity, orgInsurer}
 
 // testKeys are generated once per test binary: identities are cheap, but
 // stable ones let a test reopen a directory.
@@ -47,7 +48,7 @@ func testConfig() Config {
 
 func fixture() ledgertest.Fixture {
 	return ledgertest.Fixture{
-		Manufacturer: orgMfr, Warehouse: orgWarehouse, Regulator: orgRegulator, Hospital: orgHospital,
+		Manufacturer: orgMfr, Warehouse: orgWarehouse, Regulator: orgRegulator, Hospital: orgHospital, Insurer: orgInsurer,
 		Outsider: orgOutsider, Charity: orgCharity, Users: []string{"olivia", "quinn", "harper"}, Collection: collection,
 		ArbitraryUsers: true,
 	}

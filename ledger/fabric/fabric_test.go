@@ -36,7 +36,7 @@ const ConfigEnv = "TRACEGATE_FABRIC_TEST_CONFIG"
 //	  channel: …
 //	fixture:           # the ledgertest.Fixture
 //	  manufacturer: ManufacturerMSP
-//	  warehouse: …, regulator: …, hospital: …, outsider: …
+//	  warehouse: …, regulator: …, hospital: …, insurer: …, outsider: …
 //	  users: [User1, User2, User3]
 //	  collection: mfrWarehouse
 //	chaincode:         # optional: serve the chaincode from the test binary
@@ -49,6 +49,7 @@ type testNetworkFile struct {
 		Warehouse    string   `yaml:"warehouse"`
 		Regulator    string   `yaml:"regulator"`
 		Hospital     string   `yaml:"hospital"`
+		Insurer      string   `yaml:"insurer"`
 		Outsider     string   `yaml:"outsider"`
 		Charity      string   `yaml:"charity"`
 		Users        []string `yaml:"users"`
@@ -80,10 +81,10 @@ The file holds the connection config, the conformance fixture and, optionally, t
 
   fabric:    {channel: tracegate, chaincode: tracegate, peers: [...], identities: [...], collections: {mfrWarehouse: [ManufacturerMSP, WarehouseMSP]}}
   fixture:   {manufacturer: ManufacturerMSP, warehouse: WarehouseMSP, regulator: RegulatorMSP, hospital: HospitalMSP,
-              outsider: OutsiderMSP, users: [User1, User2, User3], collection: mfrWarehouse}
+              insurer: InsurerMSP, outsider: OutsiderMSP, users: [User1, User2, User3], collection: mfrWarehouse}
   chaincode: {id: <package ID>, address: 127.0.0.1:9999}
 
-The network needs four member orgs with an admin and three users each (orgs without peers are fine: their
+The network needs five member orgs with an admin and three users each (orgs without peers are fine: their
 clients use another org's peer), a private data collection of Manufacturer and Warehouse only, the
 tracegate chaincode installed as a service (package connection.json -> the chaincode address) with an
 endorsement policy the configured peers can satisfy, and channel capability V2_5 (private data purge).
@@ -125,6 +126,11 @@ func testNetwork(t *testing.T) *testNet {
 // localNet is the network startLocalNetwork started, for TestMain to stop.
 var localNet *fabricnet.Network
 
+// testOutsider is the suite's Outsider on the local network: a member
+// added to fabricnet's DefaultOrgs that never registers in the contract
+// (every default member has a role in the suite).
+const testOutsider = "OutsiderMSP"
+
 func startLocalNetwork(t *testing.T) (*testNet, error) {
 	dir, err := os.MkdirTemp("", "tracegate-fabric-test-")
 	if err != nil {
@@ -138,7 +144,7 @@ func startLocalNetwork(t *testing.T) (*testNet, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute) // a cold binary build included
 	defer cancel()
 	n, err := fabricnet.Up(ctx, fabricnet.Options{
-		Dir: dir, BasePort: base, StopWithParent: true, ServeChaincode: fabricnettest.ServeChaincode,
+		Orgs: append(append([]string(nil), fabricnet.DefaultOrgs...), testOutsider), Dir: dir, BasePort: base, StopWithParent: true, ServeChaincode: fabricnettest.ServeChaincode,
 		Progress: func(msg string) { t.Logf("fabric [%5.1fs] %s", time.Since(start).Seconds(), msg) },
 	})
 	if err != nil {
@@ -148,7 +154,7 @@ func startLocalNetwork(t *testing.T) (*testNet, error) {
 	localNet = n
 	return &testNet{cfg: n.GatewayConfig(), fx: ledgertest.Fixture{
 		Manufacturer: fabricnet.Manufacturer, Warehouse: fabricnet.Warehouse, Regulator: fabricnet.Regulator, Hospital: fabricnet.Hospital,
-		Outsider: fabricnet.Insurer, Charity: fabricnet.Charity, Users: []string{"User1", "User2", "User3"}, Collection: fabricnet.DefaultCollections[0].Name,
+		Insurer: fabricnet.Insurer, Outsider: testOutsider, Charity: fabricnet.Charity, Users: []string{"User1", "User2", "User3"}, Collection: fabricnet.DefaultCollections[0].Name,
 	}, cc: netChaincode{n}}, nil
 }
 
@@ -188,7 +194,7 @@ func networkFromFile(path string) (*testNet, error) {
 	}
 	fx := f.Fixture
 	n := &testNet{cfg: f.Fabric, fx: ledgertest.Fixture{
-		Manufacturer: fx.Manufacturer, Warehouse: fx.Warehouse, Regulator: fx.Regulator, Hospital: fx.Hospital,
+		Manufacturer: fx.Manufacturer, Warehouse: fx.Warehouse, Regulator: fx.Regulator, Hospital: fx.Hospital, Insurer: fx.Insurer,
 		Outsider: fx.Outsider, Charity: fx.Charity, Users: fx.Users, Collection: fx.Collection,
 	}}
 	if f.Chaincode != nil {

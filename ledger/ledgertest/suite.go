@@ -38,6 +38,11 @@ type Fixture struct {
 	// charity: a member of ledger.CollectionCharityPrivate, which none of
 	// the orgs above is. Without it the donations test is skipped.
 	Charity string
+	// Insurer is the org (MSP) ID of a member the ledger can sign as (its
+	// admin and Users), registered by the suite with kind insurer; its
+	// Users[2] is registered as insurer-assessor instead of
+	// hospital-receiver.
+	Insurer string
 	// Outsider, if set, is a consortium member the suite can sign as but
 	// never registers in the contract.
 	Outsider string
@@ -68,6 +73,8 @@ func Run(t *testing.T, newLedger func(t *testing.T) (ledger.Ledger, Fixture)) {
 		{"Recalls", testRecalls},
 		{"Excursions", testExcursions},
 		{"LotStatus", testLotStatus},
+		{"Insurance", testInsurance},
+		{"Grants", testGrants},
 		{"Donations", testDonations},
 		{"Anchors", testAnchors},
 		{"AnchorChain", testAnchorChain},
@@ -80,7 +87,7 @@ func Run(t *testing.T, newLedger func(t *testing.T) (ledger.Ledger, Fixture)) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			l, fx := newLedger(t)
-			if fx.Manufacturer == "" || fx.Warehouse == "" || fx.Regulator == "" || fx.Hospital == "" || len(fx.Users) < 3 || fx.Collection == "" {
+			if fx.Manufacturer == "" || fx.Warehouse == "" || fx.Regulator == "" || fx.Hospital == "" || fx.Insurer == "" || len(fx.Users) < 3 || fx.Collection == "" {
 				t.Fatalf("incomplete fixture %+v", fx)
 			}
 			s := &suite{t: t, l: l, c: ledger.Client{L: l}, fx: fx, run: randomHex(4)}
@@ -134,6 +141,7 @@ func (s *suite) orgRecords() []ledger.Org {
 		{ID: s.fx.Warehouse, Name: "Conformance Warehouse", Kind: ledger.OrgWarehouse, Country: "NL"},
 		{ID: s.fx.Regulator, Name: "Conformance Regulator", Kind: ledger.OrgRegulator, Country: "FR"},
 		{ID: s.fx.Hospital, Name: "Conformance Hospital", Kind: ledger.OrgHospital, Country: "IT"},
+		{ID: s.fx.Insurer, Name: "Conformance Insurer", Kind: ledger.OrgInsurer, Country: "CH"},
 	}
 }
 
@@ -143,6 +151,9 @@ func (s *suite) setup() {
 	for _, o := range s.orgRecords() {
 		s.must(s.c.RegisterOrg(s.ctx(), admin(o.ID), o))
 		for i, role := range []string{ledger.RoleOperator, ledger.RoleQuality, ledger.RoleHospitalReceiver} {
+			if o.ID == s.fx.Insurer && i == 2 {
+				role = ledger.RoleInsurerAssessor
+			}
 			s.must(s.c.RegisterUser(s.ctx(), admin(o.ID), ledger.User{Org: o.ID, ID: s.fx.Users[i], Role: role}))
 		}
 	}
