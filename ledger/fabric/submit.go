@@ -29,6 +29,16 @@ var collectionArg = map[string]int{
 	ledger.FnGetPrivate:    0,
 }
 
+// fixedCollection names, for the contract functions that always work on
+// one private data collection (donor identities), that collection: their
+// proposals are endorsed (or evaluated) by its member orgs only, as
+// collectionArg's are.
+var fixedCollection = map[string]string{
+	ledger.FnPutDonorIdentity:   ledger.CollectionCharityPrivate,
+	ledger.FnPurgeDonorIdentity: ledger.CollectionCharityPrivate,
+	ledger.FnGetDonorIdentity:   ledger.CollectionCharityPrivate,
+}
+
 // proposalOptions builds the proposal of fn(args): private arguments
 // (contract.FunctionInfo.PrivateArgs) go as transient data
 // chaincode.TransientKey(i) with an empty string in their place, and a
@@ -48,11 +58,15 @@ func (l *Ledger) proposalOptions(fn string, args []string) []client.ProposalOpti
 			opts = append(opts, client.WithTransient(transient))
 		}
 	}
-	if i, ok := collectionArg[fn]; ok && i < len(args) {
+	col, ok := fixedCollection[fn]
+	if i, named := collectionArg[fn]; named && i < len(args) {
+		col, ok = args[i], true
+	}
+	if ok {
 		// An unconfigured collection is left to the Fabric gateway, which
 		// sends transient data to the collection's members only (or
 		// refuses); the contract then answers as usual.
-		if members := l.cfg.Collections[args[i]]; len(members) > 0 {
+		if members := l.cfg.Collections[col]; len(members) > 0 {
 			opts = append(opts, client.WithEndorsingOrganizations(members...))
 		}
 	}
