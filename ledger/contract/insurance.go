@@ -547,7 +547,7 @@ func (c *call) decideClaim(id, action string) (ledger.Claim, ledger.Caller, time
 		return x, cl, now, err
 	}
 	if !found {
-		return x, cl, now, notFound("claim %s is not open", id)
+		return x, cl, now, notFound("there is no claim %s", id)
 	}
 	cl, err = c.requireRole(x.Insurer, action+" claim "+id, ledger.RoleInsurerAssessor, ledger.RoleOrgAdmin)
 	if err != nil {
@@ -562,7 +562,7 @@ func (c *call) decideClaim(id, action string) (ledger.Claim, ledger.Caller, time
 }
 
 // settleClaim settles an open claim with the amount paid (minor units,
-// decimal), by an insurer-assessor or the admin of the policy's insurer.
+// decimal, at least 1), by an insurer-assessor or the admin of the policy's insurer.
 // A manual claim settles for at most the amount claimed; a cold-chain
 // claim for its computed payout, or for less only with a note saying why.
 func settleClaim(c *call, args []string) ([]byte, error) {
@@ -577,6 +577,9 @@ func settleClaim(c *call, args []string) ([]byte, error) {
 	x, cl, now, err := c.decideClaim(id, "settle")
 	if err != nil {
 		return nil, err
+	}
+	if amount == 0 {
+		return nil, invalid("settle claim %s: settling for nothing is a rejection; use RejectClaim with a reason", id)
 	}
 	if amount > x.Amount {
 		return nil, invalid("settle claim %s: amount %d is more than the %d %s claimed", id, amount, x.Amount, x.Currency)
@@ -634,7 +637,7 @@ func getClaim(c *call, args []string) ([]byte, error) {
 		return nil, err
 	}
 	if !found {
-		return nil, notFound("claim %s is not open", id)
+		return nil, notFound("there is no claim %s", id)
 	}
 	if cl.Org != x.Insurer && cl.Org != x.Insured {
 		return nil, forbidden("claim %s is between orgs %s and %s; org %s may not read it", id, x.Insurer, x.Insured, cl.Org)

@@ -257,6 +257,7 @@ func testInsurance(s *suite) {
 	s.claimRefused("cold-chain settled for less without a note", ledger.Invalid)(s.c.SettleClaim(s.ctx(), s.assessor(), c1.ID, 400_000, ""))
 	s.claimRefused("settled for more than claimed", ledger.Invalid)(s.c.SettleClaim(s.ctx(), s.assessor(), c1.ID, 500_001, "bonus"))
 	s.refused("amount not a whole number", ledger.Invalid)(s.l.Submit(s.ctx(), s.assessor(), ledger.FnSettleClaim, c1.ID, "4999.50", ""))
+	s.claimRefused("settled for nothing", ledger.Invalid)(s.c.SettleClaim(s.ctx(), s.assessor(), c3.ID, 0, "nothing owed"))
 	s.refused("negative amount", ledger.Invalid)(s.l.Submit(s.ctx(), s.assessor(), ledger.FnSettleClaim, c1.ID, "-1", ""))
 	s.claimRefused("reject without a reason", ledger.Invalid)(s.c.RejectClaim(s.ctx(), s.assessor(), c1.ID, " "))
 	s.claimRefused("unknown claim", ledger.NotFound)(s.c.SettleClaim(s.ctx(), s.assessor(), strings.Repeat("0", 32), 1, ""))
