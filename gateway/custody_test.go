@@ -28,6 +28,7 @@ const (
 	ccWH    = "WarehouseMSP"
 	ccHosp  = "HospitalMSP"
 	ccReg   = "RegulatorMSP"
+	ccIns   = "InsurerMSP"
 
 	ccGTIN = "00614141200016" // a vaccine, 2–8 °C
 	ccLot  = "VX-T1"
@@ -75,7 +76,7 @@ func f64(v float64) *float64 { return &v }
 func newCCFixture(t *testing.T) *ccFixture {
 	t.Helper()
 	dir := t.TempDir()
-	orgs := []string{ccMaker, ccWH, ccHosp, ccReg}
+	orgs := []string{ccMaker, ccWH, ccHosp, ccReg, ccIns}
 	keys, err := embedded.LoadOrCreateKeys(filepath.Join(dir, "ids"), orgs)
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +100,8 @@ func newCCFixture(t *testing.T) *ccFixture {
 		}
 	}
 	for _, o := range []ledger.Org{{ID: ccMaker, Name: "Maker", Kind: ledger.OrgManufacturer}, {ID: ccWH, Name: "Warehouse", Kind: ledger.OrgWarehouse},
-		{ID: ccHosp, Name: "Hospital", Kind: ledger.OrgHospital}, {ID: ccReg, Name: "Agency", Kind: ledger.OrgRegulator}} {
+		{ID: ccHosp, Name: "Hospital", Kind: ledger.OrgHospital}, {ID: ccReg, Name: "Agency", Kind: ledger.OrgRegulator},
+		{ID: ccIns, Name: "Insurer", Kind: ledger.OrgInsurer}} {
 		must(c.RegisterOrg(ctx, admin(o.ID), o))
 	}
 	sites := []ledger.Site{
@@ -207,6 +209,16 @@ func TestCustodyColdChainAndGenuine(t *testing.T) {
 	ctx := context.Background()
 	t0 := f.t0
 	packs := []string{pack(1), pack(2), pack(3), pack(4)}
+	// The manufacturer insured the lot: pays if it spends more than 30 min
+	// out of range.
+	insurer := ledger.Identity{Org: ccIns, User: ledger.AdminUser}
+	pol, _, err := f.svc.Ledger().IssuePolicy(ctx, insurer, ledger.Policy{Insurer: ccIns, Insured: ccMaker,
+		Scope: ledger.PolicyScope{Lots: []ledger.LotRef{{GTIN: ccGTIN, Lot: ccLot}}},
+		Terms: ledger.PolicyTerms{Currency: "EUR", ColdChain: &ledger.ColdChainTerms{MaxOutOfRangeMin: 30, Payout: 500000}},
+		ValidFrom: t0.Add(-24 * time.Hour), ValidUntil: time.Now().Add(365 * 24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	commission(f, t)
 	f.ingest(t,
 		agg("ADD", ccPallet, packs, t0.Add(time.Minute), "packing", ccPlant, ccPlant),
@@ -319,6 +331,21 @@ func TestCustodyColdChainAndGenuine(t *testing.T) {
 			}
 		}
 		return true, ""
+	})
+
+	// The recorded excursion opened a claim on the policy automatically,
+	// with the excursion's readings as evidence.
+	eventually(t, "cold-chain claim opened", func() (bool, string) {
+		cs, err := f.svc.Ledger().Claims(ctx, insurer, ledger.ByPolicy, pol.ID)
+		if err != nil {
+			return false, err.Error()
+		}
+		if len(cs) != 1 {
+			return false, fmt.Sprintf("%d claims", len(cs))
+		}
+		c := cs[0]
+		return c.Kind == ledger.ClaimColdChain && c.Excursion == x.ID && c.Amount == 500000 && len(c.Evidence) == 13 && c.Insured == ccMaker,
+			fmt.Sprintf("claim %+v", c)
 	})
 
 	// Genuine or not: a serial never commissioned, and a clone of pack 3

@@ -90,7 +90,10 @@ func (s *Service) onLedgerEvent(ctx context.Context, ev ledger.Event) error {
 			return nil
 		}
 		return s.propagateRecall(ctx, r)
-	case evExcursionRecorded, evLotStatusChanged:
+	case evExcursionRecorded:
+		s.bus.Publish(Update{Type: "lot", Data: json.RawMessage(ev.Payload)})
+		return onExcursionRecorded(s, ctx, ev.Payload)
+	case evLotStatusChanged:
 		s.bus.Publish(Update{Type: "lot", Data: json.RawMessage(ev.Payload)})
 	}
 	return nil
