@@ -213,8 +213,8 @@ func TestCustodyColdChainAndGenuine(t *testing.T) {
 	// out of range.
 	insurer := ledger.Identity{Org: ccIns, User: ledger.AdminUser}
 	pol, _, err := f.svc.Ledger().IssuePolicy(ctx, insurer, ledger.Policy{Insurer: ccIns, Insured: ccMaker,
-		Scope: ledger.PolicyScope{Lots: []ledger.LotRef{{GTIN: ccGTIN, Lot: ccLot}}},
-		Terms: ledger.PolicyTerms{Currency: "EUR", ColdChain: &ledger.ColdChainTerms{MaxOutOfRangeMin: 30, Payout: 500000}},
+		Scope:     ledger.PolicyScope{Lots: []ledger.LotRef{{GTIN: ccGTIN, Lot: ccLot}}},
+		Terms:     ledger.PolicyTerms{Currency: "EUR", ColdChain: &ledger.ColdChainTerms{MaxOutOfRangeMin: 30, Payout: 500000}},
 		ValidFrom: t0.Add(-24 * time.Hour), ValidUntil: time.Now().Add(365 * 24 * time.Hour)})
 	if err != nil {
 		t.Fatal(err)
