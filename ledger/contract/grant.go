@@ -306,33 +306,11 @@ func getGrant(c *call, args []string) ([]byte, error) {
 // grantee), all of them or those of one owner or grantee org, sorted by
 // grant time, then ID.
 func listGrants(c *call, args []string) ([]byte, error) {
-	by, id, err := listFilter(args, ledger.ByOwner, ledger.ByGrantee)
-	if err != nil {
-		return nil, err
-	}
-	cl, err := c.requireMember()
-	if err != nil {
-		return nil, err
-	}
-	now, err := c.now()
-	if err != nil {
-		return nil, err
-	}
-	out, err := list(c, grantPrefix, func(g ledger.Grant) bool {
-		return (g.Owner == cl.Org || g.Grantee == cl.Org) &&
-			(by == "" || by == ledger.ByOwner && g.Owner == id || by == ledger.ByGrantee && g.Grantee == id)
+	return listByParty(c, args, partyListing[ledger.Grant]{
+		prefix: grantPrefix, byA: ledger.ByOwner, byB: ledger.ByGrantee,
+		a:      func(g ledger.Grant) string { return g.Owner },
+		b:      func(g ledger.Grant) string { return g.Grantee },
+		at:     func(g ledger.Grant) (time.Time, string) { return g.GrantedAt, g.ID },
+		status: func(g *ledger.Grant, now time.Time) { g.Status = grantStatus(*g, now) },
 	})
-	if err != nil {
-		return nil, err
-	}
-	for i := range out {
-		out[i].Status = grantStatus(out[i], now)
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if !out[i].GrantedAt.Equal(out[j].GrantedAt) {
-			return out[i].GrantedAt.Before(out[j].GrantedAt)
-		}
-		return out[i].ID < out[j].ID
-	})
-	return marshal(out)
 }

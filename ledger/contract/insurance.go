@@ -328,7 +328,32 @@ func listFilter(args []string, allowed ...string) (by, id string, err error) {
 // insurer or insured), all of them or those of one insurer or insured org,
 // sorted by issue time, then ID.
 func listPolicies(c *call, args []string) ([]byte, error) {
-	by, id, err := listFilter(args, ledger.ByInsurer, ledger.ByInsured)
+	return listByParty(c, args, partyListing[ledger.Policy]{
+		prefix: policyPrefix, byA: ledger.ByInsurer, byB: ledger.ByInsured,
+		a:  func(p ledger.Policy) string { return p.Insurer },
+		b:  func(p ledger.Policy) string { return p.Insured },
+		at: func(p ledger.Policy) (time.Time, string) { return p.IssuedAt, p.ID },
+		status: func(p *ledger.Policy, now time.Time) {
+			p.Status = windowStatus(p.ValidFrom, p.ValidUntil, now, ledger.PolicyPending, ledger.PolicyActive, ledger.PolicyExpired)
+		},
+	})
+}
+
+// partyListing describes records between two parties (insurer and
+// insured, owner and grantee) for listByParty.
+type partyListing[T any] struct {
+	prefix   string
+	byA, byB string                      // the listFilter names of the two parties
+	a, b     func(T) string              // the two parties of a record
+	at       func(T) (time.Time, string) // sort key: time, then ID
+	status   func(*T, time.Time)         // sets the status as of the transaction
+}
+
+// listByParty lists the records the caller's org is a party to, all of
+// them or those of one party (listFilter), with their status as of the
+// transaction, sorted by time, then ID.
+func listByParty[T any](c *call, args []string, l partyListing[T]) ([]byte, error) {
+	by, id, err := listFilter(args, l.byA, l.byB)
 	if err != nil {
 		return nil, err
 	}
@@ -340,22 +365,23 @@ func listPolicies(c *call, args []string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := list(c, policyPrefix, func(p ledger.Policy) bool {
-		return (p.Insurer == cl.Org || p.Insured == cl.Org) &&
-			(by == "" || by == ledger.ByInsurer && p.Insurer == id || by == ledger.ByInsured && p.Insured == id)
+	out, err := list(c, l.prefix, func(x T) bool {
+		a, b := l.a(x), l.b(x)
+		return (a == cl.Org || b == cl.Org) && (by == "" || by == l.byA && a == id || by == l.byB && b == id)
 	})
 	if err != nil {
 		return nil, err
 	}
 	for i := range out {
-		p := &out[i]
-		p.Status = windowStatus(p.ValidFrom, p.ValidUntil, now, ledger.PolicyPending, ledger.PolicyActive, ledger.PolicyExpired)
+		l.status(&out[i], now)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
-		if !out[i].IssuedAt.Equal(out[j].IssuedAt) {
-			return out[i].IssuedAt.Before(out[j].IssuedAt)
+		ti, ii := l.at(out[i])
+		tj, ij := l.at(out[j])
+		if !ti.Equal(tj) {
+			return ti.Before(tj)
 		}
-		return out[i].ID < out[j].ID
+		return ii < ij
 	})
 	return marshal(out)
 }

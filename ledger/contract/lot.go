@@ -97,6 +97,12 @@ func registerLot(c *call, args []string) ([]byte, error) {
 }
 
 func getLot(c *call, args []string) ([]byte, error) {
+	return getOfLot(c, args, lotKey, "is not registered")
+}
+
+// getOfLot reads the record of lot (args: gtin, lot) under key, for any
+// member; missing is NotFound: "lot L of G <missing>".
+func getOfLot(c *call, args []string, key func(gtin, lot string) string, missing string) ([]byte, error) {
 	gtin, lot := args[0], args[1]
 	if err := checkGTIN(gtin); err != nil {
 		return nil, err
@@ -107,12 +113,12 @@ func getLot(c *call, args []string) ([]byte, error) {
 	if _, err := c.requireMember(); err != nil {
 		return nil, err
 	}
-	raw, err := c.getRaw(lotKey(gtin, lot))
+	raw, err := c.getRaw(key(gtin, lot))
 	if err != nil {
 		return nil, err
 	}
 	if raw == nil {
-		return nil, notFound("lot %s of %s is not registered", lot, gtin)
+		return nil, notFound("lot %s of %s %s", lot, gtin, missing)
 	}
 	return raw, nil
 }

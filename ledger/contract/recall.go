@@ -112,24 +112,7 @@ func recallLot(c *call, args []string) ([]byte, error) {
 const timeLayout = "2006-01-02T15:04:05.999999999Z07:00"
 
 func getRecall(c *call, args []string) ([]byte, error) {
-	gtin, lot := args[0], args[1]
-	if err := checkGTIN(gtin); err != nil {
-		return nil, err
-	}
-	if err := checkLotNumber(lot); err != nil {
-		return nil, err
-	}
-	if _, err := c.requireMember(); err != nil {
-		return nil, err
-	}
-	raw, err := c.getRaw(recallKey(gtin, lot))
-	if err != nil {
-		return nil, err
-	}
-	if raw == nil {
-		return nil, notFound("lot %s of %s has not been recalled", lot, gtin)
-	}
-	return raw, nil
+	return getOfLot(c, args, recallKey, "has not been recalled")
 }
 
 // listRecalls lists every recall, oldest first (ties in key order).
