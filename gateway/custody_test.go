@@ -271,6 +271,13 @@ func TestCustodyColdChainAndGenuine(t *testing.T) {
 	if len(spans) != 1 || spans[0].Parent != CanonicalID(ccPallet) || !spans[0].To.Equal(t0.Add(9*time.Hour+10*time.Minute)) {
 		t.Fatalf("containment of pack 3: %+v", spans)
 	}
+	// The events happened days before they were recorded (ingested now):
+	// every step says so, they are not silently mixed in.
+	for _, st := range steps {
+		if !st.InTransit && st.Late != st.Events {
+			t.Errorf("step at %s: %d of %d events flagged late, want all", st.SiteName, st.Late, st.Events)
+		}
+	}
 	if !slices.Contains(steps[2].Via, CanonicalID(ccPallet)) || steps[2].Org != ccWH {
 		t.Fatalf("warehouse step: %+v", steps[2])
 	}
