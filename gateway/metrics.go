@@ -18,6 +18,8 @@ type metrics struct {
 	alertErrors  *prometheus.CounterVec
 	excursions   *prometheus.CounterVec
 	alertDelay   prometheus.Histogram
+	sharedReads  *prometheus.CounterVec
+	accessBatches *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry, s *Service) *metrics {
@@ -35,11 +37,13 @@ func newMetrics(reg *prometheus.Registry, s *Service) *metrics {
 		alertErrors:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tracegate_gateway_alert_errors_total", Help: "Alerts that could not be stored or published, by where (store, mqtt)."}, []string{"where"}),
 		excursions:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tracegate_gateway_excursions_total", Help: "Cold-chain excursions by outcome (recorded on the ledger, or the error kind)."}, []string{"outcome"}),
 		alertDelay:   prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tracegate_gateway_breach_alert_delay_seconds", Help: "Time from a batch's acceptance to the excursion alert its readings raised.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}),
+		sharedReads:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tracegate_gateway_shared_reads_total", Help: "Reads of another organisation's data by outcome (allowed inside a grant, refused, unlogged: refused because the access log could not store it)."}, []string{"outcome"}),
+		accessBatches: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tracegate_gateway_access_log_batches_total", Help: "Access-log batches sealed, anchored, or whose anchoring failed (retried)."}, []string{"state"}),
 	}
 	if reg == nil {
 		return m
 	}
-	reg.MustRegister(m.batches, m.events, m.anchored, m.anchorErrors, m.anchorSubmit, m.anchorDelay, m.captures, m.proofs, m.alerts, m.alertErrors, m.excursions, m.alertDelay)
+	reg.MustRegister(m.batches, m.events, m.anchored, m.anchorErrors, m.anchorSubmit, m.anchorDelay, m.captures, m.proofs, m.alerts, m.alertErrors, m.excursions, m.alertDelay, m.sharedReads, m.accessBatches)
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tracegate_gateway_anchor_queue", Help: "Batches waiting for their anchor."},
 		func() float64 { return float64(s.AnchorStatus().Queued) }))
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tracegate_gateway_anchor_queue_oldest_seconds", Help: "Age of the oldest batch waiting for its anchor."},

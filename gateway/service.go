@@ -120,6 +120,7 @@ type Service struct {
 	topics   siteTopics
 
 	noAnalysis bool
+	axl        *accessLog
 }
 
 // Option configures a Service.
@@ -171,6 +172,11 @@ func New(cfg Config, l ledger.Ledger, opts ...Option) (*Service, error) {
 		return nil, fmt.Errorf("open capture sealer: %w", err)
 	}
 	s.cap = cap
+	if s.axl, err = openAccessLog(filepath.Join(cfg.DataDir, "access"), "access-"+cfg.Capture.Org); err != nil {
+		cap.Close()
+		st.Close()
+		return nil, fmt.Errorf("open the access log: %w", err)
+	}
 	return s, nil
 }
 
@@ -201,6 +207,7 @@ func (s *Service) Run(ctx context.Context) error {
 	g.Go(func() error { return s.runLedgerWatcher(ctx) })
 	g.Go(func() error { return s.runPostIngest(ctx) })
 	g.Go(func() error { return s.runColdChain(ctx) })
+	g.Go(func() error { return s.runAccessLog(ctx) })
 	err := g.Wait()
 	if errors.Is(err, context.Canceled) {
 		return nil

@@ -70,10 +70,13 @@ type Device struct {
 	UpdatedAt    time.Time `json:"updatedAt,omitzero"`
 }
 
-// Device kinds: an edge agent sealing batches, or a capture client.
+// Device kinds: an edge agent sealing batches, a capture client, or a
+// gateway's access log.
 const (
 	DeviceEdge    = "edge"
 	DeviceCapture = "capture"
+	// DeviceAccessLog seals a gateway's access log (reads of shared data).
+	DeviceAccessLog = "access-log"
 )
 
 // Product is a trade item registered by its manufacturer.

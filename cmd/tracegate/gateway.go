@@ -123,6 +123,11 @@ func newGatewayCmd() *cobra.Command {
 				// (sealed, queued) until the device is registered.
 				log.Error("capture device not registered: captured events cannot be anchored until it is", "err", err)
 			}
+			if err := svc.EnsureAccessLogDevice(cmd.Context()); err != nil {
+				// Reads of shared data are still logged and sealed; the
+				// batches wait for their anchor until the device is registered.
+				log.Error("access-log device not registered: access-log batches cannot be anchored until it is", "err", err)
+			}
 			log.Info("gateway starting", "listen", f.Listen, "ledger", led.Info().Kind, "captureDevice", capID)
 			g, ctx := errgroup.WithContext(cmd.Context())
 			g.Go(func() error { return svc.Run(ctx) })

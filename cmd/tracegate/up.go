@@ -260,10 +260,12 @@ func runUp(ctx context.Context, o upOptions) error {
 
 	// Seed the demo consortium (idempotent).
 	capID, capKey := svc.CaptureDevice()
+	axID, axKey := svc.AccessLogDevice()
 	step("seeding the demo consortium (idempotent)")
 	if err := demo.Seed(ctx, svc, []demo.Device{
 		{ID: demoEdgeID, Org: demo.Warehouse, Kind: ledger.DeviceEdge, Site: demoSite, Description: "edge agent at the North warehouse", PublicKey: agent.PublicKey()},
 		{ID: capID, Org: gatewayOrg, Kind: ledger.DeviceCapture, Description: "gateway capture sealer (POST /epcis/capture)", PublicKey: capKey},
+		{ID: axID, Org: gatewayOrg, Kind: ledger.DeviceAccessLog, Description: "gateway access log (reads of shared data)", PublicKey: axKey},
 	}, log); err != nil {
 		return fmt.Errorf("seed demo consortium: %w", err)
 	}

@@ -35,7 +35,7 @@ func checkDevice(d ledger.Device) error {
 	if _, err := devicePublicKey(d.PublicKey); err != nil {
 		return err
 	}
-	if err := oneOf("device kind", d.Kind, []string{ledger.DeviceEdge, ledger.DeviceCapture}); err != nil {
+	if err := oneOf("device kind", d.Kind, []string{ledger.DeviceEdge, ledger.DeviceCapture, ledger.DeviceAccessLog}); err != nil {
 		return err
 	}
 	if err := checkText("site", d.Site, 200, false); err != nil {

@@ -141,7 +141,9 @@ func StartGateway(ctx context.Context, dir string, log *slog.Logger, opts ...Opt
 	}
 	g.Svc = svc
 	capID, capKey := svc.CaptureDevice()
-	if err := demo.Seed(ctx, svc, []demo.Device{{ID: capID, Org: GatewayOrg, Kind: ledger.DeviceCapture, PublicKey: capKey}}, log); err != nil {
+	axID, axKey := svc.AccessLogDevice()
+	if err := demo.Seed(ctx, svc, []demo.Device{{ID: capID, Org: GatewayOrg, Kind: ledger.DeviceCapture, PublicKey: capKey},
+		{ID: axID, Org: GatewayOrg, Kind: ledger.DeviceAccessLog, PublicKey: axKey}}, log); err != nil {
 		g.closeStores()
 		return nil, err
 	}

@@ -1,0 +1,118 @@
+package gateway
+
+import (
+	"context"
+	"time"
+
+	"github.com/tracegate/tracegate/gateway/store"
+	"github.com/tracegate/tracegate/ledger"
+)
+
+// Donation receipts: a charity ships an allocation as traced pallets and
+// lots; the hospital's receiving scan (an EPCIS receiving event at one of
+// its sites, from a dock reader or a handheld) is what the hospital
+// confirms. ScanReceipt reads what the scans say arrived, so the hospital
+// confirms the counted quantity and any shortfall is plain.
+
+// PalletScan is one shipped pallet as the hospital's scans saw it.
+type PalletScan struct {
+	ID       string    `json:"id"` // as shipped (an SSCC EPC URI)
+	Received bool      `json:"received"`
+	At       time.Time `json:"at,omitzero"`
+	Site     string    `json:"site,omitempty"`
+	SiteName string    `json:"siteName,omitempty"`
+	BizStep  string    `json:"bizStep,omitempty"`
+}
+
+// ReceiptScan is what the receiving hospital's scans show of a shipped
+// allocation.
+type ReceiptScan struct {
+	Allocation string       `json:"allocation"`
+	Hospital   string       `json:"hospital"`
+	Shipped    int          `json:"shipped"`
+	Pallets    []PalletScan `json:"pallets"`
+	// Packs is how many packs of the shipment are at the hospital's
+	// sites now, scanned since the shipment left (at most Shipped).
+	Packs int       `json:"packs"`
+	Last  time.Time `json:"last,omitzero"` // the latest receiving scan
+}
+
+// ScanReceipt reads the receiving scans of a shipped allocation.
+func (s *Service) ScanReceipt(ctx context.Context, a ledger.Allocation) (ReceiptScan, error) {
+	rs := ReceiptScan{Allocation: a.ID, Hospital: a.Hospital, Pallets: []PalletScan{}}
+	if a.Shipment == nil {
+		return rs, nil
+	}
+	rs.Shipped = a.Shipment.Quantity
+	since := a.Shipment.ShippedAt
+	sites := s.sites(ctx)
+	atHospital := func(site string) bool { si, ok := sites[site]; return ok && si.Org == a.Hospital }
+	pallets := map[string]bool{}
+	for _, p := range a.Shipment.Pallets {
+		id := CanonicalID(p)
+		pallets[id] = true
+		ps := PalletScan{ID: p}
+		if c, err := s.st.Current(id); err == nil {
+			place := c.BizLocation
+			if place == "" {
+				place = c.ReadPoint
+			}
+			site := siteOf(place)
+			if atHospital(site) && !c.At.Before(since) {
+				ps.Received, ps.At, ps.Site, ps.SiteName, ps.BizStep = true, c.At, site, sites[site].Name, c.BizStep
+				if c.At.After(rs.Last) {
+					rs.Last = c.At
+				}
+			}
+		}
+		rs.Pallets = append(rs.Pallets, ps)
+	}
+	// The shipment's packs: those of its lots, else those inside its
+	// pallets now.
+	var ids []string
+	for _, l := range a.Shipment.Lots {
+		ser, err := s.st.SerialsOfLot(store.LotRef{GTIN: l.GTIN, Lot: l.Lot}, 0)
+		if err != nil {
+			return rs, errf(KindUnavailable, "cannot read the lot's packs", "%w", err)
+		}
+		ids = append(ids, ser...)
+	}
+	if len(a.Shipment.Lots) == 0 {
+		frontier := make([]string, 0, len(pallets))
+		for p := range pallets {
+			frontier = append(frontier, p)
+		}
+		for depth := 0; depth < maxNesting && len(frontier) > 0; depth++ {
+			var next []string
+			for _, p := range frontier {
+				kids, err := s.st.Children(p)
+				if err != nil {
+					return rs, errf(KindUnavailable, "cannot read containment", "%w", err)
+				}
+				if len(kids) == 0 && !pallets[p] {
+					ids = append(ids, p)
+				}
+				next = append(next, kids...)
+			}
+			frontier = next
+		}
+		ids = append(ids, frontier...)
+	}
+	pos, err := s.positions(ids)
+	if err != nil {
+		return rs, err
+	}
+	for _, p := range pos {
+		if !p.Seen || !atHospital(p.Site) || p.At.Before(since) {
+			continue
+		}
+		rs.Packs++
+		if p.At.After(rs.Last) {
+			rs.Last = p.At
+		}
+	}
+	if rs.Packs > rs.Shipped && rs.Shipped > 0 {
+		rs.Packs = rs.Shipped
+	}
+	return rs, nil
+}
