@@ -103,10 +103,15 @@ type navInfo struct {
 	Alerts    int // new since the user last opened /alerts
 	AllAlerts bool
 	Regulator bool
+	OrgKind   string // the user's organisation's kind (hospital, charity, insurer, ...)
+	OrgAdmin  bool
 }
 
 func (a *App) navInfo(ctx context.Context, s *session) navInfo {
-	n := navInfo{AllAlerts: a.seesAllAlerts(ctx, s), Regulator: a.isRegulator(ctx, s)}
+	n := navInfo{AllAlerts: a.seesAllAlerts(ctx, s), Regulator: a.isRegulator(ctx, s), OrgAdmin: s.Role == ledger.RoleOrgAdmin}
+	if o := a.names.org(ctx, s.Org); o != nil {
+		n.OrgKind = o.Kind
+	}
 	scope := s.Org
 	if n.AllAlerts {
 		scope = ""

@@ -85,4 +85,9 @@ func (a *App) routes() {
 	f.Get("/alerts", a.requireUser, a.alertsPage)
 	f.Get("/regulator", a.requireUser, a.requireRegulator, a.regulatorPage)
 	f.Post("/regulator/recalls", a.requireUser, a.requireCSRF, a.requireRegulator, a.recallSubmit)
+
+	// Donations, insurance and data sharing (pages and JSON API).
+	a.donationRoutes(f, api)
+	a.insuranceRoutes(f, api)
+	a.sharingRoutes(f, api)
 }
