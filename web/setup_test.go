@@ -53,6 +53,21 @@ const (
 	adminPass    = "correct horse battery staple"
 )
 
+// Donations: a charity and a second (designated fever) hospital, with
+// their portal users (registered with the same roles on the ledger).
+const (
+	orgCharity   = "HelpingHandsMSP"
+	orgFever     = "FeverHospitalMSP"
+	charityUser  = "officer.amara" // a charity-officer of orgCharity
+	charityPass  = "charity password 1"
+	receiverUser = "receiver.lena" // a hospital-receiver of orgHospital
+	receiverPass = "receiver password 1"
+	feverUser    = "receiver.wu" // a hospital-receiver of orgFever
+	feverPass    = "fever receiver password 1"
+	charityGLN12 = "409111100000"
+	feverGLN12   = "406666600000"
+)
+
 // Places of the test warehouse (SGLN URIs).
 var (
 	plantLoc    = "urn:epc:id:sgln:0614141.00009.0"
@@ -137,11 +152,12 @@ func startEnv(t testing.TB, dir string, opts ...Option) *env {
 	e := &env{t: t, dir: dir, reg: prometheus.NewRegistry(), runErrs: make(chan error, 4)}
 	log := logger()
 	ctx := context.Background()
-	keys, err := embedded.LoadOrCreateKeys(filepath.Join(dir, "identities"), []string{orgMaker, orgWarehouse, orgRegulator, orgHospital})
+	keys, err := embedded.LoadOrCreateKeys(filepath.Join(dir, "identities"), []string{orgMaker, orgWarehouse, orgRegulator, orgHospital, orgCharity, orgFever})
 	if err != nil {
 		t.Fatalf("ledger identities: %v", err)
 	}
-	e.led, err = embedded.Open(filepath.Join(dir, "ledger"), embedded.Config{Members: embedded.MembersOf(keys), Keys: keys, Logger: log})
+	e.led, err = embedded.Open(filepath.Join(dir, "ledger"), embedded.Config{Members: embedded.MembersOf(keys), Keys: keys, Logger: log,
+		Collections: []embedded.Collection{{Name: ledger.CollectionCharityPrivate, Members: []string{orgCharity}}}})
 	if err != nil {
 		t.Fatalf("open embedded ledger: %v", err)
 	}
@@ -191,6 +207,9 @@ func startEnv(t testing.TB, dir string, opts ...Option) *env {
 		{adminUser, adminPass, orgWarehouse, ledger.RoleOrgAdmin},
 		{inspector, inspectPass, orgRegulator, ledger.RoleRegulatorInspector},
 		{operator, operatorPass, orgWarehouse, ledger.RoleOperator},
+		{charityUser, charityPass, orgCharity, ledger.RoleCharityOfficer},
+		{receiverUser, receiverPass, orgHospital, ledger.RoleHospitalReceiver},
+		{feverUser, feverPass, orgFever, ledger.RoleHospitalReceiver},
 	} {
 		if err := e.app.EnsureUser(u.name, u.pass, u.org, u.role); err != nil {
 			t.Fatalf("EnsureUser %s: %v", u.name, err)
@@ -244,6 +263,8 @@ func (e *env) seedLedger(ctx context.Context) {
 		{ID: orgWarehouse, Name: "North Logistics Warehouse", Kind: ledger.OrgWarehouse, GLN: gln(t, "401234500000"), Country: "DE"},
 		{ID: orgRegulator, Name: "Federal Medicines Agency", Kind: ledger.OrgRegulator, GLN: gln(t, "409876500000"), Country: "DE"},
 		{ID: orgHospital, Name: "City Hospital Berlin", Kind: ledger.OrgHospital, GLN: gln(t, "405555500000"), Country: "DE"},
+		{ID: orgCharity, Name: "Helping Hands Medical Aid", Kind: ledger.OrgCharity, GLN: gln(t, charityGLN12), Country: "DE"},
+		{ID: orgFever, Name: "St. Luke's Fever Hospital", Kind: ledger.OrgHospital, GLN: gln(t, feverGLN12), Country: "DE"},
 	} {
 		if _, err := c.RegisterOrg(ctx, admin(o.ID), o); err != nil {
 			t.Fatalf("register org %s: %v", o.ID, err)
@@ -267,6 +288,16 @@ func (e *env) seedLedger(ctx context.Context) {
 	// ledger decides who may recall from it).
 	if _, err := c.RegisterUser(ctx, admin(orgRegulator), ledger.User{Org: orgRegulator, ID: inspector, Role: ledger.RoleRegulatorInspector}); err != nil {
 		t.Fatalf("register inspector: %v", err)
+	}
+	// The donation roles, in the registry too.
+	for _, u := range []ledger.User{
+		{Org: orgCharity, ID: charityUser, Role: ledger.RoleCharityOfficer},
+		{Org: orgHospital, ID: receiverUser, Role: ledger.RoleHospitalReceiver},
+		{Org: orgFever, ID: feverUser, Role: ledger.RoleHospitalReceiver},
+	} {
+		if _, err := c.RegisterUser(ctx, admin(u.Org), u); err != nil {
+			t.Fatalf("register user %s: %v", u.ID, err)
+		}
 	}
 	// The site directory: the plant and the warehouse with its docks and
 	// cold room.
