@@ -36,8 +36,11 @@ type Scenario struct {
 	Messages []Message `json:"messages"`
 	// Actions are performed once every message with At <= Action.At was
 	// published and acknowledged.
-	Actions  []Action `json:"actions,omitempty"`
-	Expected Expected `json:"expected"`
+	Actions []Action `json:"actions,omitempty"`
+	// Orgs are organisations beyond the demo consortium the runner
+	// registers first.
+	Orgs     []ScenarioOrg `json:"orgs,omitempty"`
+	Expected Expected      `json:"expected"`
 }
 
 // Site is the master data of one site: the topic site ID, its owner, its
@@ -124,19 +127,60 @@ type Message struct {
 	Note string `json:"note,omitempty"`
 }
 
-// Action kinds.
-const ActionRecall = "recall"
+// Action kinds: a regulator's recall, and the donation steps of a
+// hospital (request), a charity (pledge, pledge-receipt, allocate, ship).
+const (
+	ActionRecall        = "recall"
+	ActionRequest       = "donation-request"
+	ActionPledge        = "pledge"
+	ActionPledgeReceipt = "pledge-receipt"
+	ActionAllocate      = "allocate"
+	ActionShip          = "ship"
+)
 
 // Action is a ledger action the runner performs once every message up to
-// At was published.
+// At was published. Org acts (as its admin). Donation actions name their
+// records by Ref, and the records they refer to by Refs (an allocation's
+// requests; the pledge received; the allocation shipped).
 type Action struct {
 	At     time.Time `json:"at"`
-	Kind   string    `json:"kind"` // "recall"
+	Kind   string    `json:"kind"`
 	Org    string    `json:"org"`
-	GTIN   string    `json:"gtin"`
-	Lot    string    `json:"lot"`
-	Reason string    `json:"reason"`
-	Class  string    `json:"class"`
+	GTIN   string    `json:"gtin,omitempty"`
+	Lot    string    `json:"lot,omitempty"`
+	Reason string    `json:"reason,omitempty"`
+	Class  string    `json:"class,omitempty"`
+
+	Ref          string            `json:"ref,omitempty"`
+	Refs         []string          `json:"refs,omitempty"`
+	Hospital     string            `json:"hospital,omitempty"`
+	ItemKind     string            `json:"itemKind,omitempty"`
+	ItemName     string            `json:"itemName,omitempty"`
+	Quantity     int               `json:"quantity,omitempty"`
+	Urgency      string            `json:"urgency,omitempty"`
+	HospitalRole string            `json:"hospitalRole,omitempty"`
+	Pseudonym    string            `json:"pseudonym,omitempty"`
+	Donor        map[string]string `json:"donor,omitempty"` // private identity (the charity only)
+	ReceiptCode  string            `json:"receiptCode,omitempty"`
+	Pallets      []string          `json:"pallets,omitempty"` // SSCC EPC URIs
+}
+
+// ScenarioOrg is an organisation a scenario needs beyond the demo
+// consortium.
+type ScenarioOrg struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Kind    string `json:"kind"`
+	Country string `json:"country"`
+}
+
+// ExpectedDonation is what a hospital's donations come to: requested and
+// allocated on the ledger, and how many of the shipped units its receiving
+// scans count.
+type ExpectedDonation struct {
+	Requested int `json:"requested"`
+	Allocated int `json:"allocated"`
+	Scanned   int `json:"scanned"`
 }
 
 // Lot statuses in Expected.LotStatus.
@@ -176,6 +220,8 @@ type Expected struct {
 	Anomalies []string `json:"anomalies,omitempty"`
 	// Faults counts the deliberate delivery faults in Messages by note.
 	Faults map[string]int `json:"faults,omitempty"`
+	// Donations: hospital org → requested, allocated and scanned units.
+	Donations map[string]ExpectedDonation `json:"donations,omitempty"`
 }
 
 // ExpectedExcursion is one out-of-range episode of one lot on one sensor:
@@ -230,6 +276,7 @@ var scenarioDefs = []scenarioDef{
 	{ScenarioInfo{Name: "vaccine-reefer-failure", Title: "Reefer compressor failure on the way to City General", Duration: 6 * time.Hour, Story: vaccineStory}, buildVaccine},
 	{ScenarioInfo{Name: "counterfeit-distributor", Title: "Counterfeit and recalled N95 packs at the Munich distribution centre", Duration: 11 * time.Hour, Story: counterfeitStory}, buildCounterfeit},
 	{ScenarioInfo{Name: "hospital-donated-masks", Title: "Donated N95 masks from Helping Hands to Ward 3", Duration: 9 * time.Hour, Story: donatedStory}, buildDonated},
+	{ScenarioInfo{Name: "donations-2020", Title: "16,000 N95 masks for the fever hospital, 3,000 for the clinic", Duration: 10 * time.Hour, Story: donations2020Story}, buildDonations2020},
 }
 
 // Scenarios lists the scenarios BuildScenario knows.

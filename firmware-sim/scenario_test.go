@@ -31,7 +31,7 @@ func buildT(t *testing.T, name string, seed uint64) *Scenario {
 }
 
 func TestScenarioList(t *testing.T) {
-	want := []string{"mask-warehouse-day", "vaccine-reefer-failure", "counterfeit-distributor", "hospital-donated-masks"}
+	want := []string{"mask-warehouse-day", "vaccine-reefer-failure", "counterfeit-distributor", "hospital-donated-masks", "donations-2020"}
 	if got := ScenarioNames(); !slices.Equal(got, want) {
 		t.Fatalf("names %v, want %v", got, want)
 	}
@@ -707,5 +707,69 @@ func TestPlaySpeed(t *testing.T) {
 	}
 	if early > 0 {
 		t.Errorf("%d messages acknowledged before their time", early)
+	}
+}
+
+// TestDonations2020 checks the 2020 story's ledger actions against the
+// messages: every action refers to records made before it, the shipped
+// pallets are the ones packed, and the clinic's scans name one of its two
+// pallets.
+func TestDonations2020(t *testing.T) {
+	sc := buildT(t, "donations-2020", 1)
+	made := map[string]Action{}
+	kinds := map[string]int{}
+	for _, a := range sc.Actions {
+		kinds[a.Kind]++
+		for _, r := range a.Refs {
+			if _, ok := made[r]; !ok {
+				t.Fatalf("%s at %s refers to %s before it exists", a.Kind, a.At, r)
+			}
+		}
+		if a.Ref != "" {
+			made[a.Ref] = a
+		}
+	}
+	if kinds[ActionRequest] != 2 || kinds[ActionPledge] != 2 || kinds[ActionPledgeReceipt] != 2 || kinds[ActionAllocate] != 2 || kinds[ActionShip] != 2 {
+		t.Fatalf("actions %v", kinds)
+	}
+	if len(sc.Orgs) != 1 || sc.Orgs[0].ID != OrgClinic {
+		t.Fatalf("orgs %+v", sc.Orgs)
+	}
+	want := map[string]ExpectedDonation{OrgHospital: {160, 160, 160}, OrgClinic: {30, 30, 15}}
+	for org, w := range want {
+		if sc.Expected.Donations[org] != w {
+			t.Errorf("%s: %+v, want %+v", org, sc.Expected.Donations[org], w)
+		}
+	}
+	// The receipt codes are stable per seed and differ between seeds.
+	other := buildT(t, "donations-2020", 2)
+	if made["pledge-anon"].ReceiptCode != buildT(t, "donations-2020", 1).Actions[3].ReceiptCode || made["pledge-anon"].ReceiptCode == other.Actions[3].ReceiptCode {
+		t.Errorf("receipt codes: %q vs %q", made["pledge-anon"].ReceiptCode, other.Actions[3].ReceiptCode)
+	}
+	// Which pallets each hospital's handheld received.
+	received := map[string][]string{}
+	for _, m := range sc.Messages {
+		if m.Device != DevHospHandheld && m.Device != DevClinicHandheld {
+			continue
+		}
+		var ev struct {
+			BizStep string   `json:"bizStep"`
+			EPCList []string `json:"epcList"`
+		}
+		if err := json.Unmarshal(m.Payload, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.BizStep == "receiving" {
+			received[m.Device] = append(received[m.Device], ev.EPCList...)
+		}
+	}
+	var shipped []string
+	for _, a := range sc.Actions {
+		if a.Kind == ActionShip {
+			shipped = append(shipped, a.Pallets...)
+		}
+	}
+	if len(shipped) != 6 || !slices.Equal(received[DevHospHandheld], shipped[:4]) || !slices.Equal(received[DevClinicHandheld], shipped[4:5]) {
+		t.Fatalf("shipped %v, received %v", shipped, received)
 	}
 }

@@ -580,7 +580,7 @@ func (s *story) recall(at time.Time, l *ScenarioLot, reason, class string) {
 func (s *story) finish() error {
 	sc := s.sc
 	// Master data.
-	for _, id := range []string{SitePlant, SiteWH1, SiteWH2, SiteDepot, SiteHospital, SiteReefer} {
+	for _, id := range []string{SitePlant, SiteWH1, SiteWH2, SiteDepot, SiteHospital, SiteClinic, SiteReefer} {
 		if s.used[id] {
 			sc.Sites = append(sc.Sites, s.sites[id])
 		}

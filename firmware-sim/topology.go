@@ -20,6 +20,9 @@ const (
 	OrgHospital     = "CityHospitalMSP"
 	OrgInsurer      = "SafeCoverMSP"
 	OrgRegulator    = "RegulatorMSP"
+	// OrgClinic is a second hospital, beyond the demo consortium (the
+	// donations-2020 scenario registers it: Scenario.Orgs).
+	OrgClinic = "RiversideClinicMSP"
 )
 
 // Topic site IDs of the scenarios' sites.
@@ -30,6 +33,7 @@ const (
 	SiteDepot    = "depot"    // Helping Hands depot, Berlin
 	SiteHospital = "hospital" // City General Hospital, Berlin
 	SiteReefer   = "reefer7"  // North's reefer truck REEFER7
+	SiteClinic   = "clinic"   // Riverside Clinic, Berlin
 )
 
 // Scenario product GTINs (company prefix 0614141, check digits computed).
@@ -37,6 +41,9 @@ var (
 	ScenarioMaskGTIN    = gtin("0614141", "10001") // the demo N95 box
 	ScenarioVaccineGTIN = gtin("0614141", "20001")
 	ScenarioRBCGTIN     = gtin("0614141", "30001") // red blood cells
+	// ScenarioMaskCartonGTIN is a carton of 100 N95 respirators (the
+	// donations-2020 story counts masks by the hundred).
+	ScenarioMaskCartonGTIN = gtin("0614141", "10002")
 )
 
 // ReeferGIAI is the reefer truck as an EPC (an individual asset of North).
@@ -123,6 +130,8 @@ func scenarioProducts() []ScenarioProduct {
 	return []ScenarioProduct{
 		{GTIN: ScenarioMaskGTIN, PrefixLength: 7, Name: "N95 respirator, box of 20", Kind: "ppe", Org: OrgManufacturer,
 			MinC: fp(-20), MaxC: fp(40), MaxHumidity: fp(80)},
+		{GTIN: ScenarioMaskCartonGTIN, PrefixLength: 7, Name: "N95 respirator, carton of 100", Kind: "ppe", Org: OrgManufacturer,
+			MinC: fp(-20), MaxC: fp(40), MaxHumidity: fp(80)},
 		{GTIN: ScenarioVaccineGTIN, PrefixLength: 7, Name: "Vaccine, carton of 10 vials (2–8 °C)", Kind: "vaccine", Org: OrgManufacturer,
 			MinC: fp(2), MaxC: fp(8), MaxSingleExcursionMin: fp(30), MaxCumulativeExcursionMin: fp(120), MKTMaxC: fp(8)},
 		{GTIN: ScenarioRBCGTIN, PrefixLength: 7, Name: "Red blood cells, unit (2–6 °C)", Kind: "blood", Org: OrgManufacturer,
@@ -132,15 +141,16 @@ func scenarioProducts() []ScenarioProduct {
 
 // Sub-location keys (custody steps inside a site: "hospital/ward3").
 const (
-	SubDockIn    = "dockin"
-	SubDockOut   = "dockout"
-	SubColdRoom  = "coldroom"
-	SubPacking   = "packing"
-	SubStorage   = "storage"
-	SubPharmacy  = "pharmacy"
-	SubWard3     = "ward3"
-	SubReceiving = "receiving"
-	SubCargo     = "cargo"
+	SubDockIn     = "dockin"
+	SubDockOut    = "dockout"
+	SubColdRoom   = "coldroom"
+	SubPacking    = "packing"
+	SubStorage    = "storage"
+	SubPharmacy   = "pharmacy"
+	SubWard3      = "ward3"
+	SubReceiving  = "receiving"
+	SubCargo      = "cargo"
+	SubOutpatient = "outpatients"
 )
 
 // site builds a site with its sub-locations; ext names become SGLN
@@ -189,6 +199,9 @@ func allSites() map[string]Site {
 			SubLocation{Key: SubReceiving, Name: "Receiving dock", Kind: "dock"},
 			SubLocation{Key: SubPharmacy, Name: "Pharmacy cold room", Kind: "pharmacy"},
 			SubLocation{Key: SubWard3, Name: "Ward 3 (fever)", Kind: "ward"}),
+		SiteClinic: newSite(SiteClinic, OrgClinic, "Riverside Clinic Berlin", "hospital", "Uferstraße 8, 13357 Berlin", "DE", 52.55, 13.37, "4000004", "00001",
+			SubLocation{Key: SubReceiving, Name: "Receiving", Kind: "dock"},
+			SubLocation{Key: SubOutpatient, Name: "Outpatient clinic", Kind: "ward"}),
 		SiteReefer: newSite(SiteReefer, OrgWarehouse, "Reefer truck REEFER7", "vehicle", "", "DE", 52.37, 9.73, "4012345", "00007",
 			SubLocation{Key: SubCargo, Name: "Cargo space", Kind: "vehicle"}),
 	}

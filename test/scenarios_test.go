@@ -108,6 +108,10 @@ func runScenario(t *testing.T, name string, seed uint64) {
 		t.Fatalf("subscribe alerts: %v", tok.Error())
 	}
 
+	// The insurer covers the lots the story will take out of range.
+	pols := insureLots(t, ctx, e, sc)
+	actor := demo.NewActor(e.Svc)
+
 	// Play it as fast as the broker acknowledges.
 	var ackMu sync.Mutex
 	acked := map[int]time.Time{}
@@ -125,7 +129,7 @@ func runScenario(t *testing.T, name string, seed uint64) {
 			acked[i] = at
 			ackMu.Unlock()
 		}),
-		sim.BeforeAction(func(ctx context.Context, a sim.Action) error { return demo.Recall(ctx, e.Svc, a) }))
+		sim.BeforeAction(func(ctx context.Context, a sim.Action) error { return actor.Do(ctx, a) }))
 	if err != nil {
 		t.Fatalf("play: %v (%+v)", err, st)
 	}
@@ -318,6 +322,15 @@ func runScenario(t *testing.T, name string, seed uint64) {
 		if !slices.Equal(got, wantSites) {
 			t.Errorf("custody of %s: %v, expected %v", key, got, wantSites)
 		}
+	}
+
+	// Claims opened by the excursions, settled by the insurer.
+	if len(pols) > 0 {
+		checkClaims(t, ctx, e, pols)
+	}
+	// Donations: requested, allocated, received, and the donors' paths.
+	if ex.Donations != nil {
+		checkDonations(t, ctx, e, sc, actor)
 	}
 
 	// How fast a breach reaches the alert topic: from the acknowledgement

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -84,6 +85,32 @@ type Credentials struct {
 		User     string `json:"user"`
 		Password string `json:"password"`
 	} `json:"regulator"`
+	// People are the other demo portal users, one per role's page
+	// (charity, hospital, hospital admin, insurer, clinic).
+	People []PortalUser `json:"people,omitempty"`
+}
+
+// PortalUser is a demo portal user: an org's user with a role, and the
+// page their work is on.
+type PortalUser struct {
+	User     string `json:"user"`
+	Password string `json:"password"`
+	Org      string `json:"org"`
+	Role     string `json:"role"`
+	Page     string `json:"page"`
+}
+
+// demoPeople are the demo's role users (passwords are added when the
+// credentials are first created). The clinic exists on the ledger only
+// with the donations-2020 scenario.
+func demoPeople() []PortalUser {
+	return []PortalUser{
+		{User: "charity", Org: demo.Charity, Role: ledger.RoleCharityOfficer, Page: "/charity"},
+		{User: "hospital", Org: demo.Hospital, Role: ledger.RoleHospitalReceiver, Page: "/hospital"},
+		{User: "hospital-admin", Org: demo.Hospital, Role: ledger.RoleOrgAdmin, Page: "/sharing"},
+		{User: "insurer", Org: demo.Insurer, Role: ledger.RoleInsurerAssessor, Page: "/insurance"},
+		{User: "clinic", Org: sim.OrgClinic, Role: ledger.RoleHospitalReceiver, Page: "/hospital"},
+	}
 }
 
 // DeviceCredential is one device's MQTT login.
@@ -326,6 +353,19 @@ func runUp(ctx context.Context, o upOptions) error {
 	if err := app.EnsureUser(creds.Regulator.User, creds.Regulator.Password, demo.Regulator, ledger.RoleRegulatorInspector); err != nil {
 		return fmt.Errorf("portal regulator: %w", err)
 	}
+	// The role users: portal users and users of their orgs in the
+	// contract's registry (their work is signed as them).
+	for _, p := range creds.People {
+		if _, err := svc.Ledger().Org(ctx, ledger.Identity{Org: p.Org, User: ledger.AdminUser}, p.Org); err != nil {
+			continue // not in this consortium (the clinic without its scenario)
+		}
+		if _, err := svc.Ledger().RegisterUser(ctx, ledger.Identity{Org: p.Org, User: ledger.AdminUser}, ledger.User{Org: p.Org, ID: p.User, Role: p.Role}); err != nil {
+			return fmt.Errorf("register %s of %s on the ledger: %w", p.User, p.Org, err)
+		}
+		if err := app.EnsureUser(p.User, p.Password, p.Org, p.Role); err != nil {
+			return fmt.Errorf("portal user %s: %w", p.User, err)
+		}
+	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return svc.Run(gctx) })
@@ -379,6 +419,12 @@ func loadOrCreateCredentials(data, public, mqttAddr string) (Credentials, []Devi
 		creds.Regulator.User = regulatorUser
 		creds.Regulator.Password = randomSecret()
 	}
+	if len(creds.People) == 0 {
+		creds.People = demoPeople()
+		for i := range creds.People {
+			creds.People[i].Password = randomSecret()
+		}
+	}
 	creds.Portal = public
 	for _, d := range devs {
 		if d.Username == demoProbe {
@@ -430,7 +476,7 @@ tracegate is up (embedded broker, %s ledger, gateway, edge%s)
   Portal     %s
   Admin      user %q  password %q
   Regulator  user %q  password %q  (%s/regulator)
-  Device     client ID %q  user %q  password %q
+%s  Device     client ID %q  user %q  password %q
              topic %s
   Data       %s  (credentials in %s)
 
@@ -441,11 +487,20 @@ Publish a reading and prove it:
 
 Ctrl-C stops everything cleanly; run again with the same --data to carry on.
 `, o.ledger, map[bool]string{true: ", demo devices", false: ""}[o.devices],
-		c.Portal, c.Admin.User, c.Admin.Password, c.Regulator.User, c.Regulator.Password, c.Portal,
+		c.Portal, c.Admin.User, c.Admin.Password, c.Regulator.User, c.Regulator.Password, c.Portal, peopleLines(c),
 		c.Device.ClientID, c.Device.Username, c.Device.Password, c.Device.Topic,
 		o.data, filepath.Join(o.data, credentialFile),
 		host, port, c.Device.ClientID, c.Device.Username, c.Device.Password, c.Device.Topic,
 		c.Portal, c.Portal)
+}
+
+// peopleLines lists the role users for the banner.
+func peopleLines(c Credentials) string {
+	var b strings.Builder
+	for _, p := range c.People {
+		fmt.Fprintf(&b, "  %-10s user %q  password %q  (%s%s, %s)\n", "", p.User, p.Password, c.Portal, p.Page, p.Org)
+	}
+	return b.String()
 }
 
 // runDemoDevices runs the simulated demo fleet against the embedded broker
@@ -506,10 +561,17 @@ func upPlayScenario(ctx context.Context, brk *broker.Broker, svc *gateway.Servic
 	case <-brk.Ready():
 	}
 	log.Info("playing scenario", "name", sc.Name, "messages", len(sc.Messages), "speed", speed)
+	actor := demo.NewActor(svc)
 	st, err := sim.Play(ctx, sc, brk.Addr(), creds, speed,
 		sim.BeforeAction(func(ctx context.Context, a sim.Action) error {
-			log.Info("scenario action", "kind", a.Kind, "gtin", a.GTIN, "lot", a.Lot, "org", a.Org)
-			return demo.Recall(ctx, svc, a)
+			log.Info("scenario action", "kind", a.Kind, "org", a.Org, "gtin", a.GTIN, "lot", a.Lot, "ref", a.Ref)
+			if err := actor.Do(ctx, a); err != nil {
+				return err
+			}
+			if a.Kind == sim.ActionPledge {
+				log.Info("donor receipt code", "donor", a.Pseudonym, "code", a.ReceiptCode, "page", svc.Config().PublicURL+"/donations/receipt?code="+a.ReceiptCode)
+			}
+			return nil
 		}),
 		sim.OnProgress(5*time.Second, func(p sim.PlayStats) {
 			log.Info("scenario progress", "name", sc.Name, "acked", p.Acked, "of", p.Messages)

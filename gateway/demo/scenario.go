@@ -2,6 +2,9 @@ package demo
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -67,6 +70,11 @@ func ScenarioSites(sc *sim.Scenario) []ledger.Site {
 func SeedScenario(ctx context.Context, svc *gateway.Service, sc *sim.Scenario) error {
 	c := svc.Ledger()
 	admin := func(org string) ledger.Identity { return ledger.Identity{Org: org, User: ledger.AdminUser} }
+	for _, o := range sc.Orgs {
+		if _, err := c.RegisterOrg(ctx, admin(o.ID), ledger.Org{ID: o.ID, Name: o.Name, Kind: o.Kind, Country: o.Country}); err != nil {
+			return fmt.Errorf("register org %s (the scenario's; on Fabric its MSP must be a member of the channel): %w", o.ID, err)
+		}
+	}
 	for _, s := range ScenarioSites(sc) {
 		sort.Slice(s.Locations, func(i, j int) bool { return s.Locations[i].ID < s.Locations[j].ID })
 		if err := registerSite(ctx, svc, s); err != nil {
@@ -137,6 +145,105 @@ func Recall(ctx context.Context, svc *gateway.Service, a sim.Action) error {
 		ledger.Recall{GTIN: a.GTIN, Lot: a.Lot, Reason: a.Reason, Class: a.Class, Org: a.Org})
 	if err != nil && !errors.Is(err, ledger.ErrConflict) {
 		return fmt.Errorf("recall %s/%s: %w", a.GTIN, a.Lot, err)
+	}
+	return nil
+}
+
+// Actor performs a scenario's ledger actions (recalls and the donation
+// steps), each as its org's admin, keeping the ledger IDs of the records
+// the scenario names by reference.
+type Actor struct {
+	svc *gateway.Service
+	// IDs maps a scenario reference (Action.Ref) to the ledger record's ID.
+	IDs map[string]string
+	// ReceiptCodes maps each pledge's donor pseudonym to the receipt code
+	// given to the donor.
+	ReceiptCodes map[string]string
+}
+
+// NewActor returns an Actor over the gateway's ledger.
+func NewActor(svc *gateway.Service) *Actor {
+	return &Actor{svc: svc, IDs: map[string]string{}, ReceiptCodes: map[string]string{}}
+}
+
+func (x *Actor) ref(a sim.Action, i int) (string, error) {
+	if i >= len(a.Refs) {
+		return "", fmt.Errorf("%s action at %s: no reference", a.Kind, a.At)
+	}
+	id, ok := x.IDs[a.Refs[i]]
+	if !ok {
+		return "", fmt.Errorf("%s action at %s: %s was not made", a.Kind, a.At, a.Refs[i])
+	}
+	return id, nil
+}
+
+// Do performs one action.
+func (x *Actor) Do(ctx context.Context, a sim.Action) error {
+	c := x.svc.Ledger()
+	id := ledger.Identity{Org: a.Org, User: ledger.AdminUser}
+	item := ledger.DonationItem{Kind: a.ItemKind, Name: a.ItemName, GTIN: a.GTIN}
+	switch a.Kind {
+	case sim.ActionRecall:
+		return Recall(ctx, x.svc, a)
+	case sim.ActionRequest:
+		r, _, err := c.RequestDonation(ctx, id, ledger.DonationRequest{Hospital: a.Org, Item: item, Quantity: a.Quantity, Urgency: a.Urgency, HospitalRole: a.HospitalRole, Note: a.Reason})
+		if err != nil {
+			return fmt.Errorf("donation request %s: %w", a.Ref, err)
+		}
+		x.IDs[a.Ref] = r.ID
+	case sim.ActionPledge:
+		sum := sha256.Sum256([]byte(a.ReceiptCode))
+		p, _, err := c.RecordPledge(ctx, id, ledger.Pledge{Charity: a.Org, DonorPseudonym: a.Pseudonym, Kind: ledger.PledgeGoods, Item: &item, Quantity: a.Quantity, ReceiptCodeHash: hex.EncodeToString(sum[:])})
+		if err != nil {
+			return fmt.Errorf("pledge %s: %w", a.Ref, err)
+		}
+		x.IDs[a.Ref] = p.ID
+		x.ReceiptCodes[a.Pseudonym] = a.ReceiptCode
+		if len(a.Donor) > 0 {
+			doc, err := json.Marshal(a.Donor)
+			if err != nil {
+				return err
+			}
+			if _, err := c.PutDonorIdentity(ctx, id, p.ID, doc); err != nil {
+				return fmt.Errorf("donor identity of %s: %w", a.Ref, err)
+			}
+		}
+	case sim.ActionPledgeReceipt:
+		pid, err := x.ref(a, 0)
+		if err != nil {
+			return err
+		}
+		if _, _, err := c.ConfirmPledgeReceipt(ctx, id, pid, int64(a.Quantity)); err != nil {
+			return fmt.Errorf("pledge receipt %s: %w", a.Refs[0], err)
+		}
+	case sim.ActionAllocate:
+		var reqs []string
+		for i := range a.Refs {
+			r, err := x.ref(a, i)
+			if err != nil {
+				return err
+			}
+			reqs = append(reqs, r)
+		}
+		al, _, err := c.Allocate(ctx, id, ledger.Allocation{Charity: a.Org, Hospital: a.Hospital, Item: item, Quantity: a.Quantity, Reason: a.Reason, RequestIDs: reqs})
+		if err != nil {
+			return fmt.Errorf("allocation %s: %w", a.Ref, err)
+		}
+		x.IDs[a.Ref] = al.ID
+	case sim.ActionShip:
+		aid, err := x.ref(a, 0)
+		if err != nil {
+			return err
+		}
+		sh := ledger.Shipment{Pallets: a.Pallets, Quantity: a.Quantity}
+		if a.Lot != "" {
+			sh.Lots = []ledger.ShippedLot{{GTIN: a.GTIN, Lot: a.Lot}}
+		}
+		if _, _, err := c.ShipAllocation(ctx, id, aid, sh); err != nil {
+			return fmt.Errorf("shipment of %s: %w", a.Refs[0], err)
+		}
+	default:
+		return fmt.Errorf("unknown scenario action %q", a.Kind)
 	}
 	return nil
 }
