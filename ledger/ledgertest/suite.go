@@ -76,6 +76,7 @@ func Run(t *testing.T, newLedger func(t *testing.T) (ledger.Ledger, Fixture)) {
 		{"Insurance", testInsurance},
 		{"Grants", testGrants},
 		{"Donations", testDonations},
+		{"Roles", testRoles},
 		{"Anchors", testAnchors},
 		{"AnchorChain", testAnchorChain},
 		{"Events", testEvents},
