@@ -160,7 +160,7 @@ func newBenchAnchorsCmd() *cobra.Command {
 				defer os.RemoveAll(d)
 				dir = d
 			}
-			lcfg := backend.Config{Kind: ledger.KindEmbedded, Orgs: demo.OrgIDs()}
+			lcfg := backend.Config{Kind: ledger.KindEmbedded, Orgs: demo.OrgIDs(), Collections: demo.Collections()}
 			if err := lcfg.Validate(dir); err != nil {
 				return err
 			}

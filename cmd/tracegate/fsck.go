@@ -36,7 +36,7 @@ Exit status 0 when everything is consistent, 1 otherwise.`,
 				}
 				lcfg, gcfg = f.Ledger, f.Gateway
 			} else {
-				lcfg = backend.Config{Kind: ledger.KindEmbedded, Orgs: demo.OrgIDs()}
+				lcfg = backend.Config{Kind: ledger.KindEmbedded, Orgs: demo.OrgIDs(), Collections: demo.Collections()}
 				if err := lcfg.Validate(data); err != nil {
 					return err
 				}

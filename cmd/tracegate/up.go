@@ -212,7 +212,7 @@ func runUp(ctx context.Context, o upOptions) error {
 	switch o.ledger {
 	case ledger.KindEmbedded:
 		step("opening the embedded ledger", "dir", filepath.Join(o.data, "ledger"))
-		lcfg = backend.Config{Kind: ledger.KindEmbedded, Orgs: demo.OrgIDs()}
+		lcfg = backend.Config{Kind: ledger.KindEmbedded, Orgs: demo.OrgIDs(), Collections: demo.Collections()}
 		if err := lcfg.Validate(o.data); err != nil {
 			return err
 		}

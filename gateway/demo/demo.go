@@ -19,6 +19,7 @@ import (
 	sim "github.com/tracegate/tracegate/firmware-sim"
 	"github.com/tracegate/tracegate/gateway"
 	"github.com/tracegate/tracegate/ledger"
+	"github.com/tracegate/tracegate/ledger/embedded"
 )
 
 // Organisation MSP IDs of the demo consortium.
@@ -41,13 +42,28 @@ var Orgs = []ledger.Org{
 	{ID: Regulator, Name: "National Medical Products Agency", Kind: ledger.OrgRegulator, GLN: "4000004000002", Country: "DE"},
 }
 
-// OrgIDs lists the members' IDs.
-func OrgIDs() []string {
-	out := make([]string, len(Orgs))
-	for i, o := range Orgs {
-		out[i] = o.ID
+// Clinic is a second hospital: a member of the embedded demo ledger,
+// registered in the contract by the donations-2020 scenario (not by Seed:
+// a Fabric network needs its MSP first).
+const Clinic = sim.OrgClinic
+
+// Collections are the embedded demo ledger's private data collections
+// (the same as the local Fabric network's): the manufacturer's and the
+// warehouse's shared terms, and the charity's donor identities.
+func Collections() []embedded.Collection {
+	return []embedded.Collection{
+		{Name: "ManufacturerWarehouse", Members: []string{Manufacturer, Warehouse}},
+		{Name: ledger.CollectionCharityPrivate, Members: []string{Charity}},
 	}
-	return out
+}
+
+// OrgIDs lists the members' IDs (the embedded ledger's consortium).
+func OrgIDs() []string {
+	out := make([]string, 0, len(Orgs)+1)
+	for _, o := range Orgs {
+		out = append(out, o.ID)
+	}
+	return append(out, Clinic)
 }
 
 // Locations (SGLN URIs). The warehouse's are the simulated devices' own

@@ -3,10 +3,12 @@
 package backend
 
 import (
+	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 
 	"github.com/tracegate/tracegate/ledger"
@@ -81,15 +83,27 @@ func Open(c Config, log *slog.Logger) (ledger.Ledger, error) {
 				held[org] = k
 			}
 		}
-		l, err := embedded.Open(c.Dir, embedded.Config{
-			Channel:     c.Channel,
-			Members:     embedded.MembersOf(keys),
-			Keys:        held,
-			Collections: c.Collections,
-			Logger:      log,
-		})
+		// An existing ledger keeps its members; orgs the config adds
+		// (the consortium grew since it was created) join in
+		// configuration blocks, like a Fabric channel update.
+		_, statErr := os.Stat(filepath.Join(c.Dir, "MANIFEST"))
+		existing := statErr == nil
+		members := embedded.MembersOf(keys)
+		ecfg := embedded.Config{Channel: c.Channel, Members: members, Keys: held, Collections: c.Collections, Logger: log}
+		if existing {
+			// Members are reconciled below; collections cannot change
+			// (a ledger created without one answers that it has none).
+			ecfg.Members, ecfg.Collections = nil, nil
+		}
+		l, err := embedded.Open(c.Dir, ecfg)
 		if err != nil {
 			return nil, fmt.Errorf("open embedded ledger: %w", err)
+		}
+		if existing {
+			if err := addMembers(l, members, held, log); err != nil {
+				l.Close()
+				return nil, err
+			}
 		}
 		return l, nil
 	case ledger.KindFabric:
@@ -100,4 +114,36 @@ func Open(c Config, log *slog.Logger) (ledger.Ledger, error) {
 		return l, nil
 	}
 	return nil, fmt.Errorf("ledger kind %q is not supported", c.Kind)
+}
+
+// addMembers adds the configured orgs an existing embedded ledger does not
+// have, signed by a member whose key this process holds; a member whose
+// key differs from the configured one is an error.
+func addMembers(l *embedded.Ledger, want []embedded.Member, held map[string]ed25519.PrivateKey, log *slog.Logger) error {
+	have := map[string]ed25519.PublicKey{}
+	by := ""
+	for _, m := range l.Members() {
+		have[m.Org] = m.PublicKey
+		if _, ok := held[m.Org]; ok && by == "" {
+			by = m.Org
+		}
+	}
+	for _, m := range want {
+		pub, ok := have[m.Org]
+		if ok {
+			if !pub.Equal(m.PublicKey) {
+				return fmt.Errorf("open embedded ledger: member %s has a different public key than its identity file: was the identities directory replaced? restore it, or start with a fresh --data", m.Org)
+			}
+			continue
+		}
+		if by == "" {
+			return fmt.Errorf("open embedded ledger: cannot add member %s: this process holds no key of a current member", m.Org)
+		}
+		n, err := l.AddMember(context.Background(), ledger.Identity{Org: by, User: ledger.AdminUser}, m)
+		if err != nil {
+			return fmt.Errorf("open embedded ledger: add member %s: %w", m.Org, err)
+		}
+		log.Info("consortium member added", "org", m.Org, "by", by, "configBlock", n)
+	}
+	return nil
 }

@@ -104,7 +104,7 @@ func StartGateway(ctx context.Context, dir string, log *slog.Logger, opts ...Opt
 	if o.ledger != nil {
 		g.Ledger, g.borrowed = o.ledger, true
 	} else {
-		lcfg := backend.Config{Kind: ledger.KindEmbedded, Orgs: demo.OrgIDs()}
+		lcfg := backend.Config{Kind: ledger.KindEmbedded, Orgs: demo.OrgIDs(), Collections: demo.Collections()}
 		if err := lcfg.Validate(dir); err != nil {
 			return nil, err
 		}
