@@ -235,11 +235,11 @@ func checkWindow(what string, from, until, now time.Time) error {
 	if until.IsZero() {
 		return invalid("validUntil required", "say until when the "+what+" is valid (validUntil)")
 	}
-	if !until.After(from) {
-		return invalid("validity ends before it starts", fmt.Sprintf("the %s would be valid until %s, which is not after its start %s", what, fmtTime(until), fmtTime(from)))
-	}
 	if !until.After(now) {
 		return invalid(what+" already expired", fmt.Sprintf("the %s would already be expired: it is valid until %s, and it is now %s; choose an end in the future", what, fmtTime(until), fmtTime(now)))
+	}
+	if !until.After(from) {
+		return invalid("validity ends before it starts", fmt.Sprintf("the %s would be valid until %s, which is not after its start %s", what, fmtTime(until), fmtTime(from)))
 	}
 	if until.Sub(now) > 10*366*24*time.Hour {
 		return invalid("validity too long", fmt.Sprintf("the %s would be valid until %s; keep it within ten years", what, fmtTime(until)))
@@ -420,7 +420,7 @@ func (a *App) checkPolicy(s *session, in policyInput) (ledger.Policy, error) {
 		return p, err
 	}
 	if p.Insured == s.Org {
-		return p, invalid("an insurer cannot insure itself", "choose the insured organisation: "+s.Org+" is the insurer")
+		return p, invalid("an insurer cannot insure itself", "an insurer cannot insure itself: "+s.Org+" is the insurer; choose the insured organisation")
 	}
 	n := len(in.Scope.Lots) + len(in.Scope.Shipments)
 	if n == 0 {
@@ -466,7 +466,7 @@ func (a *App) checkPolicy(s *session, in policyInput) (ledger.Policy, error) {
 		return p, invalid("invalid currency", fmt.Sprintf("currency %q is not an ISO 4217 code such as EUR", truncateText(t.Currency, 12)))
 	}
 	if t.ColdChain == nil && t.ManualCover == 0 {
-		return p, invalid("the policy covers nothing", "set cold-chain terms (minutes out of range and payout) and/or a manual cover for other losses")
+		return p, invalid("the policy covers nothing", "the policy covers nothing: set cold-chain terms (minutes out of range and payout) and/or a manual cover for other losses")
 	}
 	if cc := t.ColdChain; cc != nil {
 		if math.IsNaN(cc.MaxOutOfRangeMin) || cc.MaxOutOfRangeMin < 0 || cc.MaxOutOfRangeMin > 525600 {
@@ -819,6 +819,7 @@ type insuranceView struct {
 	Flash        string
 	FlashLink    string
 	FlashText    string
+	TopError     string // a decision that failed on a claim not listed here
 
 	PolicyForm  policyForm
 	PolicyError string
@@ -1123,6 +1124,7 @@ func (a *App) renderInsurance(c *fiber.Ctx, st insuranceState) error {
 			}
 		}
 	}
+	v.TopError = st.decide.Error
 	for i := len(claims) - 1; i >= 0; i-- {
 		cl := claims[i]
 		row := a.claimRow(ctx, s, cl, v.CanIssue)
@@ -1131,6 +1133,7 @@ func (a *App) renderInsurance(c *fiber.Ctx, st insuranceState) error {
 			if st.decide.Action == "settle" {
 				row.SettleAmount = st.decide.Amount
 			}
+			v.TopError = ""
 		}
 		switch cl.Status {
 		case ledger.ClaimOpen:

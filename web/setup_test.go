@@ -152,7 +152,7 @@ func startEnv(t testing.TB, dir string, opts ...Option) *env {
 	e := &env{t: t, dir: dir, reg: prometheus.NewRegistry(), runErrs: make(chan error, 4)}
 	log := logger()
 	ctx := context.Background()
-	keys, err := embedded.LoadOrCreateKeys(filepath.Join(dir, "identities"), []string{orgMaker, orgWarehouse, orgRegulator, orgHospital, orgCharity, orgFever})
+	keys, err := embedded.LoadOrCreateKeys(filepath.Join(dir, "identities"), []string{orgMaker, orgWarehouse, orgRegulator, orgHospital, orgInsurer, orgCharity, orgFever})
 	if err != nil {
 		t.Fatalf("ledger identities: %v", err)
 	}
@@ -748,5 +748,47 @@ func (e *env) waitExcursionsRecorded(n int) gateway.Passport {
 			e.t.Fatalf("%d excursions recorded (want %d), lot status %q", rec, n, p.Status)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// ---- Insurance and data sharing ----
+
+const (
+	orgInsurer    = "SafeCoverMSP"  // an insurer (its ledger identity is created with the others)
+	assessor      = "assessor.lena" // an insurer-assessor of orgInsurer
+	assessorPass  = "assessor password 1"
+	hospitalAdmin = "admin.cityhospital" // the org-admin of orgHospital
+	hospitalPass  = "hospital password 1"
+)
+
+// seedInsurance registers the insurer and its assessor, the hospital's
+// admin (in the ledger's user registry and as portal users), and the
+// gateway's access-log device. It may be called more than once.
+func (e *env) seedInsurance(t testing.TB) {
+	t.Helper()
+	ctx := context.Background()
+	c := e.svc.Ledger()
+	admin := func(org string) ledger.Identity { return ledger.Identity{Org: org, User: ledger.AdminUser} }
+	if _, err := c.Org(ctx, e.svc.Config().Reader, orgInsurer); errors.Is(err, ledger.ErrNotFound) {
+		if _, err := c.RegisterOrg(ctx, admin(orgInsurer), ledger.Org{ID: orgInsurer, Name: "SafeCover Mutual", Kind: ledger.OrgInsurer,
+			GLN: gln(t, "409999900000"), Country: "DE"}); err != nil {
+			t.Fatalf("register org %s: %v", orgInsurer, err)
+		}
+	} else if err != nil {
+		t.Fatalf("read org %s: %v", orgInsurer, err)
+	}
+	for _, u := range []struct{ name, pass, org, role string }{
+		{assessor, assessorPass, orgInsurer, ledger.RoleInsurerAssessor},
+		{hospitalAdmin, hospitalPass, orgHospital, ledger.RoleOrgAdmin},
+	} {
+		if _, err := c.RegisterUser(ctx, admin(u.org), ledger.User{Org: u.org, ID: u.name, Role: u.role}); err != nil {
+			t.Fatalf("register user %s: %v", u.name, err)
+		}
+		if err := e.app.EnsureUser(u.name, u.pass, u.org, u.role); err != nil {
+			t.Fatalf("EnsureUser %s: %v", u.name, err)
+		}
+	}
+	if err := e.svc.EnsureAccessLogDevice(ctx); err != nil {
+		t.Fatalf("access-log device: %v", err)
 	}
 }
