@@ -280,10 +280,23 @@ func (a *App) lookupOrg(ctx context.Context, id string) *ledger.Org {
 	return nil
 }
 
-// orgChoices are the organisations a form offers, except the caller's.
+// orgName names an organisation for people (its ID when unknown).
+func (a *App) orgName(ctx context.Context, id string) string {
+	if o := a.lookupOrg(ctx, id); o != nil && o.Name != "" {
+		return o.Name
+	}
+	return id
+}
+
+// orgChoices are the organisations a form offers, except the caller's
+// (read from the ledger: a member registered a minute ago is offered).
 func (a *App) orgChoices(ctx context.Context, self string, keep func(ledger.Org) bool) []kv {
+	orgs, err := a.svc.Ledger().Orgs(ctx, a.svc.Config().Reader)
+	if err != nil {
+		orgs = a.names.allOrgs(ctx)
+	}
 	var out []kv
-	for _, o := range a.names.allOrgs(ctx) {
+	for _, o := range orgs {
 		if o.ID == self || keep != nil && !keep(o) {
 			continue
 		}
@@ -904,7 +917,7 @@ func claimStatusClass(st string) string {
 }
 
 func (a *App) policyRow(ctx context.Context, p ledger.Policy) policyRow {
-	r := policyRow{Policy: p, InsurerName: a.orgLabel(ctx, p.Insurer, ""), InsuredName: a.orgLabel(ctx, p.Insured, ""),
+	r := policyRow{Policy: p, InsurerName: a.orgName(ctx, p.Insurer), InsuredName: a.orgName(ctx, p.Insured),
 		Shipments: p.Scope.Shipments, StatusClass: policyStatusClass(p.Status)}
 	r.Validity = fmtTime(p.ValidFrom) + " – " + fmtTime(p.ValidUntil)
 	for _, l := range p.Scope.Lots {
@@ -932,7 +945,7 @@ func fmtMinutes(m float64) string {
 
 func (a *App) claimRow(ctx context.Context, s *session, cl ledger.Claim, canDecide bool) claimRow {
 	r := claimRow{Claim: cl, StatusClass: claimStatusClass(cl.Status), AmountText: fmtMoney(cl.Amount, cl.Currency),
-		InsurerName: a.orgLabel(ctx, cl.Insurer, ""), InsuredName: a.orgLabel(ctx, cl.Insured, ""), Currency: cl.Currency,
+		InsurerName: a.orgName(ctx, cl.Insurer), InsuredName: a.orgName(ctx, cl.Insured), Currency: cl.Currency,
 		SettleAmount: majorAmount(cl.Amount, cl.Currency), CSRF: s.CSRF, LossText: fmtTime(cl.LossAt), OpenedText: fmtTime(cl.OpenedAt)}
 	r.CanDecide = canDecide && cl.Status == ledger.ClaimOpen && cl.Insurer == s.Org
 	if cl.Settled > 0 {
@@ -981,7 +994,7 @@ func (a *App) claimRow(ctx context.Context, s *session, cl ledger.Claim, canDeci
 	// Every step, as both parties see it.
 	anchorUser := a.svc.Config().AnchorUser
 	for _, st := range cl.History {
-		who := st.By + " (" + a.orgLabel(ctx, st.Org, "") + ")"
+		who := st.By + " (" + a.orgName(ctx, st.Org) + ")"
 		switch st.Step {
 		case ledger.StepOpened:
 			step := claimStep{Class: "done", Title: "Opened", When: fmtTime(st.At), TxID: st.TxID}
@@ -1051,22 +1064,22 @@ func (a *App) insurancePage(c *fiber.Ctx) error {
 	switch {
 	case q("issued") != "":
 		if p, err := a.svc.Ledger().Policy(ctx, actAs(s), q("issued")); err == nil {
-			st.flash = fmt.Sprintf("Policy issued to %s and recorded on the ledger.", a.orgLabel(ctx, p.Insured, ""))
+			st.flash = fmt.Sprintf("Policy issued to %s and recorded on the ledger.", a.orgName(ctx, p.Insured))
 			st.flashLink, st.flashText = "#policy-"+p.ID, "See the policy"
 		}
 	case q("claimed") != "":
 		if cl, err := a.svc.Ledger().Claim(ctx, actAs(s), q("claimed")); err == nil {
-			st.flash = fmt.Sprintf("Claim for %s opened and recorded on the ledger. %s is told and assesses it.", fmtMoney(cl.Amount, cl.Currency), a.orgLabel(ctx, cl.Insurer, ""))
+			st.flash = fmt.Sprintf("Claim for %s opened and recorded on the ledger. %s is told and assesses it.", fmtMoney(cl.Amount, cl.Currency), a.orgName(ctx, cl.Insurer))
 			st.flashLink, st.flashText = "#claim-"+cl.ID, "Follow the claim"
 		}
 	case q("settled") != "":
 		if cl, err := a.svc.Ledger().Claim(ctx, actAs(s), q("settled")); err == nil && cl.Status == ledger.ClaimSettled {
-			st.flash = fmt.Sprintf("Claim settled for %s. %s sees the settlement and your note.", fmtMoney(cl.Settled, cl.Currency), a.orgLabel(ctx, cl.Insured, ""))
+			st.flash = fmt.Sprintf("Claim settled for %s. %s sees the settlement and your note.", fmtMoney(cl.Settled, cl.Currency), a.orgName(ctx, cl.Insured))
 			st.flashLink, st.flashText = "#claim-"+cl.ID, "See the claim"
 		}
 	case q("rejected") != "":
 		if cl, err := a.svc.Ledger().Claim(ctx, actAs(s), q("rejected")); err == nil && cl.Status == ledger.ClaimRejected {
-			st.flash = fmt.Sprintf("Claim rejected. %s sees the rejection and your reason.", a.orgLabel(ctx, cl.Insured, ""))
+			st.flash = fmt.Sprintf("Claim rejected. %s sees the rejection and your reason.", a.orgName(ctx, cl.Insured))
 			st.flashLink, st.flashText = "#claim-"+cl.ID, "See the claim"
 		}
 	}
@@ -1076,7 +1089,7 @@ func (a *App) insurancePage(c *fiber.Ctx) error {
 func (a *App) renderInsurance(c *fiber.Ctx, st insuranceState) error {
 	s := c.Locals(localSession).(*session)
 	ctx := c.UserContext()
-	v := insuranceView{Org: s.Org, OrgName: a.orgLabel(ctx, s.Org, ""), Role: s.Role,
+	v := insuranceView{Org: s.Org, OrgName: a.orgName(ctx, s.Org), Role: s.Role,
 		Flash: st.flash, FlashLink: st.flashLink, FlashText: st.flashText,
 		PolicyError: st.policyError, ClaimError: st.claimError}
 	if o := a.lookupOrg(ctx, s.Org); o != nil && o.Kind == ledger.OrgInsurer {
@@ -1120,7 +1133,7 @@ func (a *App) renderInsurance(c *fiber.Ctx, st insuranceState) error {
 		} else {
 			v.Held = append(v.Held, row)
 			if p.Status == ledger.PolicyActive && p.Terms.ManualCover > 0 {
-				v.Claimable = append(v.Claimable, kv{p.ID, fmt.Sprintf("%s · %s · up to %s", a.orgLabel(ctx, p.Insurer, ""), policyLabel(row), fmtMoney(p.Terms.ManualCover, p.Terms.Currency))})
+				v.Claimable = append(v.Claimable, kv{p.ID, fmt.Sprintf("%s · %s · up to %s", a.orgName(ctx, p.Insurer), policyLabel(row), fmtMoney(p.Terms.ManualCover, p.Terms.Currency))})
 			}
 		}
 	}

@@ -477,7 +477,7 @@ func grantStatusClass(st string) string {
 }
 
 func (a *App) grantRow(ctx context.Context, g ledger.Grant) grantRow {
-	r := grantRow{Grant: g, OwnerName: a.orgLabel(ctx, g.Owner, ""), GranteeName: a.orgLabel(ctx, g.Grantee, ""),
+	r := grantRow{Grant: g, OwnerName: a.orgName(ctx, g.Owner), GranteeName: a.orgName(ctx, g.Grantee),
 		ScopeText: a.scopeLabel(ctx, g.Scope), KindText: grantKindLabels[g.Scope.Kind],
 		From: fmtTime(g.ValidFrom), Until: fmtTime(g.ValidUntil), StatusClass: grantStatusClass(g.Status),
 		Live: g.Status == ledger.GrantActive || g.Status == ledger.GrantPending}
@@ -493,7 +493,7 @@ func (a *App) grantRow(ctx context.Context, g ledger.Grant) grantRow {
 
 func (a *App) accessRow(ctx context.Context, e gateway.AccessLogEntry) accessRow {
 	r := accessRow{AccessLogEntry: e, When: fmtTime(e.At), ScopeText: a.scopeLabel(ctx, e.Scope)}
-	r.Reader = e.User + " · " + a.orgLabel(ctx, e.Grantee, "")
+	r.Reader = e.User + " · " + a.orgName(ctx, e.Grantee)
 	switch {
 	case e.Verified:
 		r.ProofClass, r.ProofText = "ok", "Sealed · anchored · verified"
@@ -524,13 +524,13 @@ func (a *App) sharingPage(c *fiber.Ctx) error {
 	if id := c.Query("granted"); checkHexID("grant", id) == nil {
 		if g, err := a.svc.Ledger().Grant(ctx, actAs(s), id); err == nil {
 			st.flash = fmt.Sprintf("%s may now read %s of %s, until %s. Every read is logged below.",
-				a.orgLabel(ctx, g.Grantee, ""), lowerFirst(a.scopeLabel(ctx, g.Scope)), a.orgLabel(ctx, g.Owner, ""), fmtTime(g.ValidUntil))
+				a.orgName(ctx, g.Grantee), lowerFirst(a.scopeLabel(ctx, g.Scope)), a.orgName(ctx, g.Owner), fmtTime(g.ValidUntil))
 			st.flashLink = "#grant-" + g.ID
 		}
 	} else if id := c.Query("revoked"); checkHexID("grant", id) == nil {
 		if g, err := a.svc.Ledger().Grant(ctx, actAs(s), id); err == nil && g.Revoked != nil {
 			st.flash = fmt.Sprintf("Access revoked: %s can no longer read %s. Reads from now on are refused and logged.",
-				a.orgLabel(ctx, g.Grantee, ""), lowerFirst(a.scopeLabel(ctx, g.Scope)))
+				a.orgName(ctx, g.Grantee), lowerFirst(a.scopeLabel(ctx, g.Scope)))
 			st.flashLink = "#grant-" + g.ID
 		}
 	}
@@ -541,7 +541,7 @@ func (a *App) renderSharing(c *fiber.Ctx, st sharingState) error {
 	s := c.Locals(localSession).(*session)
 	ctx := c.UserContext()
 	now := a.now().UTC()
-	v := sharingView{Org: s.Org, OrgName: a.orgLabel(ctx, s.Org, ""), Role: s.Role, Admin: s.Role == ledger.RoleOrgAdmin,
+	v := sharingView{Org: s.Org, OrgName: a.orgName(ctx, s.Org), Role: s.Role, Admin: s.Role == ledger.RoleOrgAdmin,
 		Flash: st.flash, FlashLink: st.flashLink, Error: st.err,
 		Form: grantForm{Kind: ledger.GrantReceipts, ValidUntil: now.Add(30 * 24 * time.Hour).Format("2006-01-02T15:04")}}
 	if st.form != nil {
