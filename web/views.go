@@ -35,7 +35,7 @@ type views struct {
 
 // pageNames are the page templates; each is parsed with the layout and
 // the partials.
-var pageNames = []string{"passport", "verify", "login", "dashboard", "events", "event", "batches", "edges", "error", "alerts", "regulator", "insurance", "sharing"}
+var pageNames = []string{"passport", "verify", "login", "dashboard", "events", "event", "batches", "edges", "error", "alerts", "regulator", "insurance", "sharing", "donations", "allocation", "donor-receipt", "hospital", "charity"}
 
 func loadViews() (*views, error) {
 	v := &views{pages: map[string]*template.Template{}, static: map[string]staticFile{}}
