@@ -3,8 +3,8 @@ package web
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"html"
 	"net/http"
@@ -437,7 +437,7 @@ func TestDonationsAPI(t *testing.T) {
 			} `json:"pallets"`
 		} `json:"scan"`
 	}
-	e.get("/api/v1/donations/allocations/" + fa.ID).json(t, &got)
+	e.get("/api/v1/donations/allocations/"+fa.ID).json(t, &got)
 	if got.Allocation.Status != ledger.AllocationShipped || got.Scan.Shipped != 60 || got.Scan.Packs != 58 || len(got.Scan.Pallets) != 1 || !got.Scan.Pallets[0].Received {
 		t.Fatalf("the fever hospital's scans: %+v", got)
 	}
