@@ -860,6 +860,7 @@ type policyRow struct {
 	Validity                 string
 	StatusClass              string
 	Claims                   int
+	Party, PartyRole         string // the other party, as the viewer sees it
 }
 
 type claimRow struct {
@@ -872,6 +873,7 @@ type claimRow struct {
 	StatusClass              string
 	InsurerName, InsuredName string
 	LossText, OpenedText     string
+	ShowDesc                 bool // the description says more than the title
 	Steps                    []claimStep
 	Excursion                *claimExcursion
 	Evidence                 []evidenceRow
@@ -958,6 +960,7 @@ func (a *App) claimRow(ctx context.Context, s *session, cl ledger.Claim, canDeci
 	} else {
 		r.KindText = "Manual claim"
 		r.Title = firstLine(cl.Description, 90)
+		r.ShowDesc = r.Title != strings.TrimSpace(cl.Description)
 	}
 	if cl.GTIN != "" && cl.Lot != "" {
 		r.LotLink = epc.DigitalLink{GTIN: cl.GTIN, Lot: cl.Lot}.Path()
@@ -1129,8 +1132,10 @@ func (a *App) renderInsurance(c *fiber.Ctx, st insuranceState) error {
 			v.Active++
 		}
 		if p.Insurer == s.Org {
+			row.Party, row.PartyRole = row.InsuredName, "insured"
 			v.Issued = append(v.Issued, row)
 		} else {
+			row.Party, row.PartyRole = row.InsurerName, "insurer"
 			v.Held = append(v.Held, row)
 			if p.Status == ledger.PolicyActive && p.Terms.ManualCover > 0 {
 				v.Claimable = append(v.Claimable, kv{p.ID, fmt.Sprintf("%s · %s · up to %s", a.orgName(ctx, p.Insurer), policyLabel(row), fmtMoney(p.Terms.ManualCover, p.Terms.Currency))})

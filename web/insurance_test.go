@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/tracegate/tracegate/gateway"
 	"github.com/tracegate/tracegate/ledger"
@@ -594,4 +597,102 @@ func TestInsuranceColdChainClaim(t *testing.T) {
 			t.Errorf("the insured's page lacks %q", want)
 		}
 	}
+}
+
+// TestBrowserInsurance looks at the insurance page as the insurer and as
+// the insured, on a desktop and a phone, and settles a cold-chain claim
+// in the browser.
+func TestBrowserInsurance(t *testing.T) {
+	e := shared(t)
+	e.seedInsurance(t)
+	e.waitExcursionsRecorded(2)
+	ctx := context.Background()
+	// A quality manager of the warehouse claims the excursion (the
+	// gateway claims only under policies in force when it is recorded).
+	quality := "quality.mira"
+	if _, err := e.svc.Ledger().RegisterUser(ctx, ledger.Identity{Org: orgWarehouse, User: ledger.AdminUser}, ledger.User{Org: orgWarehouse, ID: quality, Role: ledger.RoleQuality}); err != nil {
+		t.Fatalf("register %s: %v", quality, err)
+	}
+	if err := e.app.EnsureUser(quality, "quality password 1", orgWarehouse, ledger.RoleQuality); err != nil {
+		t.Fatal(err)
+	}
+	ac, atok := e.login(t, e.url, assessor, assessorPass)
+	qc, qtok := e.login(t, e.url, quality, "quality password 1")
+	r := e.jsonCall(ac, atok, http.MethodPost, "/api/v1/policies", policyBody(orgWarehouse, e.gtin, testLot, recallLot))
+	if r.StatusCode != http.StatusCreated {
+		t.Fatalf("policy: %d %s", r.StatusCode, r.body)
+	}
+	var pol ledger.Policy
+	r.json(t, &pol)
+	var xs struct{ Excursions []ledger.Excursion }
+	e.get("/api/v1/excursions?gtin=" + e.gtin + "&lot=" + testLot).json(t, &xs)
+	var x ledger.Excursion
+	for _, c := range xs.Excursions {
+		if c.CumulativeMin > x.CumulativeMin {
+			x = c
+		}
+	}
+	r = e.jsonCall(qc, qtok, http.MethodPost, "/api/v1/claims", map[string]any{"policy": pol.ID, "kind": "cold-chain", "excursion": x.ID})
+	if r.StatusCode != http.StatusCreated {
+		t.Fatalf("cold-chain claim: %d %s", r.StatusCode, r.body)
+	}
+	var cc ledger.Claim
+	r.json(t, &cc)
+	manual := func(desc string, amount int64) ledger.Claim {
+		r := e.jsonCall(qc, qtok, http.MethodPost, "/api/v1/claims", map[string]any{"policy": pol.ID, "description": desc, "amount": amount,
+			"lossAt": time.Now().Add(-26 * time.Hour).UTC().Format(time.RFC3339), "evidence": []any{map[string]any{"eventID": e.eventIDs[len(e.eventIDs)-1]}}})
+		if r.StatusCode != http.StatusCreated {
+			t.Fatalf("manual claim: %d %s", r.StatusCode, r.body)
+		}
+		var c ledger.Claim
+		r.json(t, &c)
+		return c
+	}
+	m1 := manual("Forklift damage at dock door 2: two cases of vials crushed while loading the pallet.", 96000)
+	m2 := manual("Shipment short by one case on arrival at City Hospital.", 48000)
+	if r := e.jsonCall(ac, atok, http.MethodPost, "/api/v1/claims/"+m1.ID+"/settle", map[string]any{"amount": 64000, "note": "One of the two cases was recovered intact; paying for one case and handling."}); r.StatusCode != 200 {
+		t.Fatalf("settle: %d %s", r.StatusCode, r.body)
+	}
+	if r := e.jsonCall(ac, atok, http.MethodPost, "/api/v1/claims/"+m2.ID+"/reject", map[string]any{"reason": "The receiving scan at City Hospital counts every case of the shipment (see the proof event)."}); r.StatusCode != 200 {
+		t.Fatalf("reject: %d %s", r.StatusCode, r.body)
+	}
+
+	b := newBrowser(t)
+	b.signIn(e, assessor, assessorPass)
+	b.do("insurer's page", chromedp.Navigate(e.url+"/insurance"), chromedp.WaitVisible(chromedp.CSS("#assess")))
+	if n := b.count("#claim-" + cc.ID + " .evidence-box"); n != 1 {
+		t.Errorf("the cold-chain claim shows %d evidence boxes", n)
+	}
+	b.shoot("insurance-insurer")
+	b.shootParts("insurance-insurer", "#claim-"+cc.ID, "#issue-card")
+	// Settle the cold-chain claim in the browser: redirected, with a flash.
+	b.do("settle", chromedp.Submit(chromedp.CSS("#claim-"+cc.ID+" .settle-form")), chromedp.WaitVisible(chromedp.CSS("#flash")))
+	if s := b.text("#flash"); !strings.Contains(s, "Claim settled for €2,500.00") {
+		t.Errorf("flash after settling: %q", s)
+	}
+	if s := b.text("#claim-" + cc.ID + " .claim-status"); s != "Settled" {
+		t.Errorf("claim status after settling: %q", s)
+	}
+	// A mistake in the issue form: the error and the input stay.
+	b.do("issue with a past end", chromedp.Navigate(e.url+"/insurance"), chromedp.WaitVisible(chromedp.CSS("#policy-form")),
+		chromedp.SetValue(chromedp.CSS("#p-insured"), orgHospital), chromedp.SetValue(chromedp.CSS("#p-gtin"), e.gtin),
+		chromedp.SetValue(chromedp.CSS("#p-lots"), testLot), chromedp.SetValue(chromedp.CSS("#p-payout"), "1500"),
+		chromedp.SetValue(chromedp.CSS("#p-until"), "2026-01-01T00:00"),
+		chromedp.Submit(chromedp.CSS("#policy-form")), chromedp.WaitVisible(chromedp.CSS("#policy-error")))
+	if s := b.text("#policy-error"); !strings.Contains(s, "already be expired") {
+		t.Errorf("policy form error %q", s)
+	}
+	b.shootParts("insurance-error", "#issue-card")
+
+	b.do("sign out", chromedp.Submit(chromedp.CSS(".who form")), chromedp.WaitVisible(chromedp.CSS("#login-form")))
+	b.signIn(e, quality, "quality password 1")
+	b.do("insured's page", chromedp.Navigate(e.url+"/insurance"), chromedp.WaitVisible(chromedp.CSS("#claims")))
+	if n := b.count("#claim-" + cc.ID + " .step"); n < 3 {
+		t.Errorf("the insured sees %d steps of the settled claim", n)
+	}
+	if n := b.count("#claims .decide-form"); n != 0 {
+		t.Errorf("the insured sees %d settle/reject forms", n)
+	}
+	b.shoot("insurance-insured")
+	b.shootParts("insurance-insured", "#claim-"+m2.ID, "#manual-card")
 }

@@ -440,8 +440,9 @@ type grantRow struct {
 
 type accessRow struct {
 	gateway.AccessLogEntry
-	When, Reader, ScopeText string
-	ProofClass, ProofText   string
+	When, ReaderOrg, ScopeText string
+	ProofClass, ProofText      string
+	Why                        string // the reason of a refusal, without what the other columns say
 }
 
 type sharingView struct {
@@ -493,7 +494,16 @@ func (a *App) grantRow(ctx context.Context, g ledger.Grant) grantRow {
 
 func (a *App) accessRow(ctx context.Context, e gateway.AccessLogEntry) accessRow {
 	r := accessRow{AccessLogEntry: e, When: fmtTime(e.At), ScopeText: a.scopeLabel(ctx, e.Scope)}
-	r.Reader = e.User + " · " + a.orgName(ctx, e.Grantee)
+	r.ReaderOrg = a.orgName(ctx, e.Grantee)
+	r.Why = e.Reason
+	// The contract's reason starts with who may not read what at when
+	// ("org X may not read … at <time>: why"); the row says that already.
+	if i := strings.Index(r.Why, "Z: "); i > 0 && strings.Contains(r.Why[:i], " may not read ") {
+		r.Why = r.Why[i+3:]
+	}
+	if r.Why != "" {
+		r.Why = strings.ToUpper(r.Why[:1]) + r.Why[1:]
+	}
 	switch {
 	case e.Verified:
 		r.ProofClass, r.ProofText = "ok", "Sealed · anchored · verified"

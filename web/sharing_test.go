@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/tracegate/tracegate/gateway"
 	"github.com/tracegate/tracegate/ledger"
 )
@@ -261,7 +263,7 @@ func TestSharingRegulatorReadsReceipts(t *testing.T) {
 	hp := e.page(hc, "/sharing")
 	for _, want := range []string{`id="grant-form"`, `id="grant-` + g.ID + `"`, "Revoked", "Inspection closed.", `id="access-log"`,
 		`class="badge ok outcome"`, `class="badge bad outcome"`, "Sealed · anchored · verified", "/api/v1/ledger/transactions/" + allowed[0].TxID,
-		"inspector.hanna · Federal Medicines Agency", purpose} {
+		"<strong>Federal Medicines Agency</strong><small class=\"block muted\">" + inspector + "</small>", purpose} {
 		if !strings.Contains(hp, want) {
 			t.Errorf("the owner's sharing page lacks %q", want)
 		}
@@ -344,4 +346,87 @@ func TestSharingLotSensorsToInsurer(t *testing.T) {
 		t.Errorf("no flash after revoking")
 	}
 	wantProblem(t, e.jsonCall(ac, "", http.MethodGet, base+testLot+"/sensors", nil), http.StatusForbidden, "forbidden")
+}
+
+// TestBrowserSharing looks at the sharing page as the owner's admin (the
+// grant form, the grants given, the access log) and as the grantee, on a
+// desktop and a phone, and grants access in the browser.
+func TestBrowserSharing(t *testing.T) {
+	e := shared(t)
+	e.seedInsurance(t)
+	hc, htok := e.login(t, e.url, hospitalAdmin, hospitalPass)
+	rc, _ := e.login(t, e.url, inspector, inspectPass)
+	ac, _ := e.login(t, e.url, assessor, assessorPass)
+	e.revokeLive(hc, htok, orgRegulator)
+	e.revokeLive(hc, htok, orgInsurer)
+	grant := func(grantee string, scope map[string]any, purpose string, d time.Duration) ledger.Grant {
+		r := e.jsonCall(hc, htok, http.MethodPost, "/api/v1/grants", map[string]any{"grantee": grantee, "scope": scope, "purpose": purpose,
+			"validUntil": time.Now().Add(d).UTC().Format(time.RFC3339)})
+		if r.StatusCode != http.StatusCreated {
+			t.Fatalf("grant: %d %s", r.StatusCode, r.body)
+		}
+		var g ledger.Grant
+		r.json(t, &g)
+		return g
+	}
+	g1 := grant(orgRegulator, map[string]any{"kind": "receipts"}, "Inspection 2026-114: vaccine receipts at City Hospital", 14*24*time.Hour)
+	g2 := grant(orgInsurer, map[string]any{"kind": "lot-sensors", "gtin": e.gtin, "lot": testLot}, "Assessment of the cold-chain claim on lot "+testLot, 72*time.Hour)
+	g3 := grant(orgRegulator, map[string]any{"kind": "lot-custody", "gtin": e.gtin}, "Recall readiness check", 48*time.Hour)
+	base := "/api/v1/shared/" + orgHospital
+	for _, rd := range []struct {
+		c    *http.Client
+		path string
+		want int
+	}{
+		{rc, base + "/receipts", 200}, {rc, base + "/alerts", 403}, {ac, base + "/lots/" + e.gtin + "/" + testLot + "/sensors", 200},
+		{ac, base + "/lots/" + e.gtin + "/" + testLot + "/custody", 403}, {rc, base + "/lots/" + e.gtin + "/" + testLot + "/custody", 200},
+	} {
+		if r := e.jsonCall(rd.c, "", http.MethodGet, rd.path, nil); r.StatusCode != rd.want {
+			t.Fatalf("read %s: %d, want %d", rd.path, r.StatusCode, rd.want)
+		}
+	}
+	if r := e.jsonCall(hc, htok, http.MethodPost, "/api/v1/grants/"+g3.ID+"/revoke", map[string]any{"reason": "Check completed."}); r.StatusCode != 200 {
+		t.Fatalf("revoke: %d", r.StatusCode)
+	}
+	if r := e.jsonCall(rc, "", http.MethodGet, base+"/lots/"+e.gtin+"/"+testLot+"/custody", nil); r.StatusCode != 403 {
+		t.Fatalf("read after revocation: %d", r.StatusCode)
+	}
+	if err := e.svc.SealAccessLog(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// One more read, not sealed yet (unless the background loop is quick).
+	e.jsonCall(rc, "", http.MethodGet, base+"/receipts?limit=10", nil)
+
+	b := newBrowser(t)
+	b.signIn(e, hospitalAdmin, hospitalPass)
+	b.do("owner's page", chromedp.Navigate(e.url+"/sharing"), chromedp.WaitVisible(chromedp.CSS("#access-log")))
+	if n := b.count("#access-entries .badge.ok.outcome"); n < 3 {
+		t.Errorf("%d allowed reads shown", n)
+	}
+	if n := b.count("#access-entries .badge.bad.outcome"); n < 2 {
+		t.Errorf("%d refused reads shown", n)
+	}
+	if n := b.count("#grants-given .revoke-form"); n != 2 {
+		t.Errorf("%d revoke forms, want 2 (the live grants %s, %s)", n, g1.ID, g2.ID)
+	}
+	b.shoot("sharing-owner")
+	b.shootParts("sharing-owner", "#grant-card", "#given", "#access-log")
+	// Grant in the browser: redirected with a flash.
+	until := time.Now().Add(7 * 24 * time.Hour).UTC().Format("2006-01-02T15:04")
+	b.do("grant", chromedp.SetValue(chromedp.CSS("#g-grantee"), orgInsurer), chromedp.SetValue(chromedp.CSS("#g-kind"), "alerts"),
+		chromedp.SetValue(chromedp.CSS("#g-purpose"), "Claim follow-up: alerts about the lots we insure"), chromedp.SetValue(chromedp.CSS("#g-until"), until),
+		chromedp.Submit(chromedp.CSS("#grant-form")), chromedp.WaitVisible(chromedp.CSS("#flash")))
+	if s := b.text("#flash"); !strings.Contains(s, "SafeCover Mutual may now read alerts") {
+		t.Errorf("flash after granting: %q", s)
+	}
+	b.do("sign out", chromedp.Submit(chromedp.CSS(".who form")), chromedp.WaitVisible(chromedp.CSS("#login-form")))
+	b.signIn(e, assessor, assessorPass)
+	b.do("grantee's page", chromedp.Navigate(e.url+"/sharing"), chromedp.WaitVisible(chromedp.CSS("#received")))
+	if n := b.count("#grants-received a.read-link"); n < 2 {
+		t.Errorf("%d read links for the grantee", n)
+	}
+	if b.count("#access-log") != 0 || b.count("#grant-form") != 0 {
+		t.Errorf("a non-admin of another organisation sees the owner's controls")
+	}
+	b.shoot("sharing-grantee")
 }
