@@ -625,7 +625,7 @@ func TestBrowserInsurance(t *testing.T) {
 	var pol ledger.Policy
 	r.json(t, &pol)
 	var xs struct{ Excursions []ledger.Excursion }
-	e.get("/api/v1/excursions?gtin=" + e.gtin + "&lot=" + testLot).json(t, &xs)
+	e.get("/api/v1/excursions?gtin="+e.gtin+"&lot="+testLot).json(t, &xs)
 	var x ledger.Excursion
 	for _, c := range xs.Excursions {
 		if c.CumulativeMin > x.CumulativeMin {
