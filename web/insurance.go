@@ -857,7 +857,7 @@ type policyRow struct {
 	Lots                     []kv // label, passport link
 	Shipments                []string
 	ColdText, ManualText     string
-	Validity                 string
+	Validity, ValidityFull   string
 	StatusClass              string
 	Claims                   int
 	Party, PartyRole         string // the other party, as the viewer sees it
@@ -921,7 +921,8 @@ func claimStatusClass(st string) string {
 func (a *App) policyRow(ctx context.Context, p ledger.Policy) policyRow {
 	r := policyRow{Policy: p, InsurerName: a.orgName(ctx, p.Insurer), InsuredName: a.orgName(ctx, p.Insured),
 		Shipments: p.Scope.Shipments, StatusClass: policyStatusClass(p.Status)}
-	r.Validity = fmtTime(p.ValidFrom) + " – " + fmtTime(p.ValidUntil)
+	r.Validity = p.ValidFrom.UTC().Format("2 Jan 2006") + " – " + p.ValidUntil.UTC().Format("2 Jan 2006")
+	r.ValidityFull = fmtTime(p.ValidFrom) + " to " + fmtTime(p.ValidUntil) + " (until: exclusive)"
 	for _, l := range p.Scope.Lots {
 		label := "lot " + l.Lot
 		if pr := a.names.product(ctx, l.GTIN); pr != nil {
@@ -1181,7 +1182,7 @@ func (a *App) renderInsurance(c *fiber.Ctx, st insuranceState) error {
 	if v.PaidText == "" {
 		v.PaidText = "—"
 	}
-	return a.render(c, "insurance", pageData{Title: "Insurance", Nav: "insurance", Data: v})
+	return a.render(c, "insurance", pageData{Title: "Insurance", Nav: "insurance", Wide: true, Data: v})
 }
 
 func policyLabel(r policyRow) string {
