@@ -364,7 +364,20 @@ func donMoney(minor int64, cur string) string {
 	return fmt.Sprintf("%s %s.%0*d", cur, donInt64(minor/p), d, minor%p)
 }
 
-// parseMoney reads an amount in major units ("1250", "1,250.50") as minor
+// donMajor writes minor units as a plain major amount: 125000 EUR → "1250.00".
+func donMajor(minor int64, cur string) string {
+	d := donMinorDigits(cur)
+	if d == 0 {
+		return strconv.FormatInt(minor, 10)
+	}
+	p := int64(1)
+	for i := 0; i < d; i++ {
+		p *= 10
+	}
+	return fmt.Sprintf("%d.%0*d", minor/p, d, minor%p)
+}
+
+// donParseMoney reads an amount in major units ("1250", "1,250.50") as minor
 // units of cur.
 func donParseMoney(s, cur string) (int64, error) {
 	s = strings.ReplaceAll(strings.TrimSpace(s), ",", "")
@@ -1365,14 +1378,18 @@ func (a *App) hospitalSteps(ctx context.Context, al ledger.Allocation) []donStep
 				ps.Link = passportPath(pallet)
 			}
 			ps.Title = donCapital(what) + " at " + ps.SiteName
-			if len(ps.Places) > 0 {
-				ps.Detail = "Seen at " + strings.Join(ps.Places, ", then ")
-			}
-			if len(steps) > 0 {
-				if ps.Detail != "" {
-					ps.Detail += ": "
+			for i, st := range steps {
+				if i == 0 {
+					ps.Detail = st
+				} else {
+					ps.Detail += ", then " + strings.ToLower(st)
 				}
-				ps.Detail += strings.Join(steps, ", ")
+			}
+			if len(ps.Places) > 0 {
+				if ps.Detail != "" {
+					ps.Detail += ". "
+				}
+				ps.Detail += "Seen at " + strings.Join(ps.Places, ", then at ") + "."
 			}
 			k := ps.Title + ps.At.String()
 			if seen[k] {
@@ -1753,9 +1770,9 @@ func hospitalChart(hs []hospitalSummary) donBarChart {
 		const barH, gap = 16.0, 5.0
 		var x0, maxW, groupH, head float64
 		if narrow {
-			x0, maxW, head = 2, float64(w)-104, 24
+			x0, maxW, head = 2, float64(w)-112, 24
 		} else {
-			x0, maxW, head = 230, float64(w)-230-120, 0
+			x0, maxW, head = 260, float64(w)-260-150, 0
 		}
 		groupH = head + 3*barH + 2*gap + 24
 		out := donBars{W: w, Class: "dchart", H: int(float64(len(hs))*groupH) + 8}
@@ -1768,9 +1785,9 @@ func hospitalChart(hs []hospitalSummary) donBarChart {
 			y := 8 + float64(i)*groupH
 			g := donBarGroup{Org: h.Org}
 			if narrow {
-				g.Texts = append(g.Texts, donSVGText{X: donF1(x0), Y: donF1(y + 15), Class: "hname", Text: donClip(h.Name, 42)})
+				g.Texts = append(g.Texts, donSVGText{X: donF1(x0), Y: donF1(y + 15), Class: "hname", Text: donClip(h.Name, 38)})
 			} else {
-				g.Texts = append(g.Texts, donSVGText{X: "0", Y: donF1(y + 20), Class: "hname", Text: donClip(h.Name, 30)})
+				g.Texts = append(g.Texts, donSVGText{X: "0", Y: donF1(y + 20), Class: "hname", Text: donClip(h.Name, 32)})
 				if h.Shortfall > 0 {
 					g.Texts = append(g.Texts, donSVGText{X: "0", Y: donF1(y + 40), Class: "hshort", Text: donN(h.Shortfall) + " short"})
 				}
@@ -1804,7 +1821,7 @@ func hospitalChart(hs []hospitalSummary) donBarChart {
 		out.Axis = append(out.Axis, donSVGBox{X: donF1(x0 - 1), Y: "4", W: "1", H: strconv.Itoa(out.H - 8), Class: "axis"})
 		return out
 	}
-	ch := donBarChart{Label: "Units per hospital. " + strings.Join(label, "; ") + ".", Wide: draw(760, false), Narrow: draw(360, true)}
+	ch := donBarChart{Label: "Units per hospital. " + strings.Join(label, "; ") + ".", Wide: draw(1000, false), Narrow: draw(330, true)}
 	ch.Wide.Label, ch.Narrow.Label = ch.Label, ch.Label
 	return ch
 }
@@ -2067,10 +2084,14 @@ func (a *App) donorReceiptPage(c *fiber.Ctx) error {
 	v.Found, v.Pledge, v.What = true, tr.Pledge, donPledgeWhat(tr.Pledge)
 	v.Charity, v.When = a.orgLabel(ctx, tr.Pledge.Charity, ""), fmtTime(tr.Pledge.CreatedAt)
 	v.Steps = a.donStepViews(ctx, steps)
-	delivered, hospitals := 0, []string{}
+	received, shipped, short, hospitals := 0, 0, 0, []string{}
 	for _, d := range tr.Allocations {
-		if d.Allocation.Status == ledger.AllocationReceived {
-			delivered += d.FromPledge
+		switch d.Allocation.Status {
+		case ledger.AllocationReceived:
+			received++
+			short += d.Allocation.Shortfall
+		case ledger.AllocationShipped:
+			shipped++
 		}
 		if h := a.orgLabel(ctx, d.Allocation.Hospital, ""); !contains(hospitals, h) {
 			hospitals = append(hospitals, h)
@@ -2085,11 +2106,17 @@ func (a *App) donorReceiptPage(c *fiber.Ctx) error {
 	case len(tr.Allocations) == 0:
 		v.Summary = "Received by the charity, not allocated to a hospital yet."
 	default:
-		v.Summary = fmt.Sprintf("%s of %s allocated to %s", donN(tr.Pledge.ReceivedQuantity-tr.Unallocated), donN(tr.Pledge.ReceivedQuantity), strings.Join(hospitals, " and "))
-		if delivered > 0 {
-			v.Summary += fmt.Sprintf("; %s confirmed received by the hospital", donN(delivered))
+		v.Summary = fmt.Sprintf("%s of %s allocated to %s.", donN(tr.Pledge.ReceivedQuantity-tr.Unallocated), donN(tr.Pledge.ReceivedQuantity), strings.Join(hospitals, " and "))
+		switch {
+		case received == len(tr.Allocations) && short == 0:
+			v.Summary += " Delivered: confirmed received in full."
+		case received == len(tr.Allocations):
+			v.Summary += fmt.Sprintf(" Delivered: confirmed received, %s short in the delivery.", donN(short))
+		case received > 0:
+			v.Summary += fmt.Sprintf(" %d of %d deliveries confirmed received.", received, len(tr.Allocations))
+		case shipped > 0:
+			v.Summary += " On its way to the hospital."
 		}
-		v.Summary += "."
 	}
 	return a.render(c, "donor-receipt", pageData{Title: "Your donation", Nav: "donations", Public: true, Data: v})
 }
@@ -2448,7 +2475,7 @@ func (a *App) renderCharityWith(c *fiber.Ctx, v charityView, ship map[string]don
 				row.Received = donN(p.ReceivedQuantity)
 			}
 		} else if row.Money {
-			row.Prefill, row.Unit = strconv.FormatInt(p.Amount, 10), "minor units ("+p.Currency+" cents)"
+			row.Prefill, row.Unit = donMajor(p.Amount, p.Currency), p.Currency
 		} else {
 			row.Prefill, row.Unit = strconv.Itoa(p.Quantity), "units"
 		}
@@ -2568,11 +2595,22 @@ func (a *App) charityPledgeReceiptSubmit(c *fiber.Ctx) error {
 	fail := func(msg string) error {
 		return a.renderCharityWithPledgeError(c, id, raw, msg)
 	}
-	n, err := donFormInt("quantity received", raw)
+	p, err := a.svc.Ledger().Pledge(c.UserContext(), a.svc.Config().Reader, id)
 	if err != nil {
 		return donFormFail(c, err, fail)
 	}
-	p, err := a.donConfirmPledge(c.UserContext(), s, id, int64(n))
+	var n int64
+	if p.Kind == ledger.PledgeMoney {
+		n, err = donParseMoney(raw, p.Currency) // the form takes major units
+	} else {
+		var q int
+		q, err = donFormInt("quantity received", raw)
+		n = int64(q)
+	}
+	if err != nil {
+		return donFormFail(c, err, fail)
+	}
+	p, err = a.donConfirmPledge(c.UserContext(), s, id, n)
 	if err != nil {
 		return donFormFail(c, err, fail)
 	}
