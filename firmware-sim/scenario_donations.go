@@ -113,9 +113,9 @@ func buildDonations2020(s *story) error {
 		s.objectEvent(DevHospHandheld, m(480+5*float64(i)), g, "dispensing", "dispensed", SubWard3, SiteHospital+"/"+SubWard3, "")
 	}
 	// The clinic receives one of its two pallets.
-	s.rfidPass(DevClinicDock, m(440).Add(jit(s, 30)), clinic[0].tags(), "")
-	s.objectEvent(DevClinicHandheld, m(446), []string{clinic[0].sscc}, "receiving", "in_progress", SubReceiving, "", "")
-	s.unpack(DevClinicHandheld, m(450), clinic[0], SubReceiving)
+	s.rfidPass(DevClinicDock, m(540).Add(jit(s, 30)), clinic[0].tags(), "")
+	s.objectEvent(DevClinicHandheld, m(546), []string{clinic[0].sscc}, "receiving", "in_progress", SubReceiving, "", "")
+	s.unpack(DevClinicHandheld, m(550), clinic[0], SubReceiving)
 	s.custodyKeys = append(s.custodyKeys, ward[0], cartons[160], cartons[175])
 
 	s.sc.Expected.Donations = map[string]ExpectedDonation{

@@ -32,7 +32,9 @@ type ReceiptScan struct {
 	Shipped    int          `json:"shipped"`
 	Pallets    []PalletScan `json:"pallets"`
 	// Packs is how many packs of the shipment are at the hospital's
-	// sites now, scanned since the shipment left (at most Shipped).
+	// sites now (at most Shipped). Scans are not compared with the
+	// shipment's ledger time: devices report when goods moved, the
+	// charity may record the shipment later.
 	Packs int       `json:"packs"`
 	Last  time.Time `json:"last,omitzero"` // the latest receiving scan
 }
@@ -44,7 +46,6 @@ func (s *Service) ScanReceipt(ctx context.Context, a ledger.Allocation) (Receipt
 		return rs, nil
 	}
 	rs.Shipped = a.Shipment.Quantity
-	since := a.Shipment.ShippedAt
 	sites := s.sites(ctx)
 	atHospital := func(site string) bool { si, ok := sites[site]; return ok && si.Org == a.Hospital }
 	pallets := map[string]bool{}
@@ -58,7 +59,7 @@ func (s *Service) ScanReceipt(ctx context.Context, a ledger.Allocation) (Receipt
 				place = c.ReadPoint
 			}
 			site := siteOf(place)
-			if atHospital(site) && !c.At.Before(since) {
+			if atHospital(site) {
 				ps.Received, ps.At, ps.Site, ps.SiteName, ps.BizStep = true, c.At, site, sites[site].Name, c.BizStep
 				if c.At.After(rs.Last) {
 					rs.Last = c.At
@@ -103,7 +104,7 @@ func (s *Service) ScanReceipt(ctx context.Context, a ledger.Allocation) (Receipt
 		return rs, err
 	}
 	for _, p := range pos {
-		if !p.Seen || !atHospital(p.Site) || p.At.Before(since) {
+		if !p.Seen || !atHospital(p.Site) {
 			continue
 		}
 		rs.Packs++
