@@ -144,4 +144,3 @@ func seqKey(n uint64) []byte {
 	}
 	return b
 }
-
