@@ -93,6 +93,7 @@ type Credentials struct {
 // PortalUser is a demo portal user: an org's user with a role, and the
 // page their work is on.
 type PortalUser struct {
+	Label    string `json:"label"`
 	User     string `json:"user"`
 	Password string `json:"password"`
 	Org      string `json:"org"`
@@ -105,11 +106,11 @@ type PortalUser struct {
 // with the donations-2020 scenario.
 func demoPeople() []PortalUser {
 	return []PortalUser{
-		{User: "charity", Org: demo.Charity, Role: ledger.RoleCharityOfficer, Page: "/charity"},
-		{User: "hospital", Org: demo.Hospital, Role: ledger.RoleHospitalReceiver, Page: "/hospital"},
-		{User: "hospital-admin", Org: demo.Hospital, Role: ledger.RoleOrgAdmin, Page: "/sharing"},
-		{User: "insurer", Org: demo.Insurer, Role: ledger.RoleInsurerAssessor, Page: "/insurance"},
-		{User: "clinic", Org: sim.OrgClinic, Role: ledger.RoleHospitalReceiver, Page: "/hospital"},
+		{Label: "Charity", User: "charity", Org: demo.Charity, Role: ledger.RoleCharityOfficer, Page: "/charity"},
+		{Label: "Hospital", User: "hospital", Org: demo.Hospital, Role: ledger.RoleHospitalReceiver, Page: "/hospital"},
+		{Label: "Sharing", User: "hospital-admin", Org: demo.Hospital, Role: ledger.RoleOrgAdmin, Page: "/sharing"},
+		{Label: "Insurer", User: "insurer", Org: demo.Insurer, Role: ledger.RoleInsurerAssessor, Page: "/insurance"},
+		{Label: "Clinic", User: "clinic", Org: sim.OrgClinic, Role: ledger.RoleHospitalReceiver, Page: "/hospital"},
 	}
 }
 
@@ -498,7 +499,7 @@ Ctrl-C stops everything cleanly; run again with the same --data to carry on.
 func peopleLines(c Credentials) string {
 	var b strings.Builder
 	for _, p := range c.People {
-		fmt.Fprintf(&b, "  %-10s user %q  password %q  (%s%s, %s)\n", "", p.User, p.Password, c.Portal, p.Page, p.Org)
+		fmt.Fprintf(&b, "  %-10s user %q  password %q  (%s%s, %s)\n", p.Label, p.User, p.Password, c.Portal, p.Page, p.Org)
 	}
 	return b.String()
 }
