@@ -2215,6 +2215,11 @@ func (a *App) renderHospital(c *fiber.Ctx, v hospitalView, confirm map[string]aw
 					ar.PalletsIn++
 				}
 			}
+			if !ar.HasScan {
+				// Nothing scanned: the receiver counts; no figure that a
+				// careless click would record as a shortfall of everything.
+				ar.Prefill = ""
+			}
 			if prev, ok := confirm[al.ID]; ok {
 				ar.Prefill, ar.Note, ar.Error = prev.Prefill, prev.Note, prev.Error
 				if n, err := strconv.Atoi(prev.Prefill); err == nil {

@@ -15,10 +15,10 @@ import (
 // seedDonations records, through the API, the story the browser test
 // looks at: two hospitals' requests, two pledges received by the charity,
 // an allocation to each hospital with its reason; the city hospital's is
-// received, the fever hospital's is shipped on a traced pallet that its
-// dock has scanned (58 of the 60 boxes were on it). It returns the fever
-// allocation and the anonymous donor's receipt code.
-func (e *env) seedDonations(t *testing.T) (ledger.Allocation, string) {
+// received, the fever hospital's is shipped on a traced pallet (58 of the
+// 60 boxes were on it), which its dock has scanned when scanned is set.
+// It returns the fever allocation and the anonymous donor's receipt code.
+func (e *env) seedDonations(t *testing.T, scanned bool) (ledger.Allocation, string) {
 	t.Helper()
 	charity := e.signIn(t, charityUser, charityPass)
 	city := e.signIn(t, receiverUser, receiverPass)
@@ -63,12 +63,21 @@ func (e *env) seedDonations(t *testing.T) (ledger.Allocation, string) {
 		"lots": []map[string]string{{"gtin": e.gtin, "lot": donationLot}}, "quantity": 60}), 200, nil)
 	must(charity.post("/api/v1/donations/allocations/"+ca.ID+"/shipment", map[string]any{"pallets": []string{cityPallet}, "quantity": 20}), 200, nil)
 	must(city.post("/api/v1/donations/allocations/"+ca.ID+"/receipt", map[string]any{"received": 20}), 200, nil)
+	if scanned {
+		e.scanFeverDelivery(t)
+	}
+	return fa, anon.ReceiptCode
+}
+
+// scanFeverDelivery scans the donated pallet in at the fever hospital's
+// dock and takes a dozen of its boxes to the fever ward.
+func (e *env) scanFeverDelivery(t *testing.T) {
+	t.Helper()
 	var ward []string
 	for i := 1; i <= 12; i++ {
 		ward = append(ward, donationSerial(i))
 	}
 	e.receiveAtFever(t, donationPallet, ward)
-	return fa, anon.ReceiptCode
 }
 
 // newTab opens another tab in the same browser (sharing its cookies).
@@ -89,7 +98,7 @@ func (b *browser) newTab() *browser {
 // receipt code.
 func TestBrowserDonations(t *testing.T) {
 	e := donationEnv(t)
-	fa, code := e.seedDonations(t)
+	fa, code := e.seedDonations(t, false)
 	b := newBrowser(t)
 
 	// The public record before: the fever hospital has received nothing.
@@ -109,10 +118,24 @@ func TestBrowserDonations(t *testing.T) {
 	pub.do("public record is live", chromedp.Poll[chromedp.Void](`document.documentElement.dataset.donLive === "on"`, chromedp.WithPollingTimeout(10*time.Second)))
 	pub.shoot("donations-before")
 
-	// The hospital receiver confirms through the form.
+	// The hospital receiver has its page open when the pallet is scanned
+	// in at the dock: the count appears, and fills the form.
 	b.signIn(e, feverUser, feverPass)
 	b.do("hospital page", chromedp.Navigate(e.url+"/hospital"), chromedp.WaitVisible(chromedp.CSS("#confirm-"+fa.ID)))
 	art := "#await-" + fa.ID
+	if s := b.text(art + " .scan-packs"); s != "0" {
+		t.Errorf("before the scan the page counts %q", s)
+	}
+	if v, _ := b.eval(fmt.Sprintf(`document.querySelector("#received-%s").value`, fa.ID)).(string); v != "" {
+		t.Errorf("before any scan the form is pre-filled with %q", v)
+	}
+	if s := b.text(art + " .don-shortfall"); !strings.Contains(s, "Scan the pallets") {
+		t.Errorf("before any scan the form announces %q", s)
+	}
+	b.do("the hospital page is live", chromedp.Poll[chromedp.Void](`document.documentElement.dataset.donLive === "on"`, chromedp.WithPollingTimeout(10*time.Second)))
+	e.scanFeverDelivery(t)
+	b.do("the scan arrives", chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelector("#received-%s").value === "58"`, fa.ID),
+		chromedp.WithPollingTimeout(20*time.Second)))
 	if s := b.text(art + " .scan-packs"); s != "58" {
 		t.Errorf("the scans counted %q, want 58", s)
 	}

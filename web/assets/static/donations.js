@@ -74,8 +74,14 @@
     if (!box) return;
     const q = Number(input.dataset.quantity || 0), n = Number(input.value);
     const txt = $(".short-text", box);
-    if (input.value === "" || !Number.isFinite(n)) { txt.textContent = "Give the number of units received."; box.classList.remove("is-short"); return; }
+    if (input.value === "" || !Number.isFinite(n)) {
+      txt.textContent = "Scan the pallets at your dock, or count the units and enter the number.";
+      box.classList.remove("is-short");
+      box.classList.add("is-empty");
+      return;
+    }
     const s = q - n;
+    box.classList.remove("is-empty");
     box.classList.toggle("is-short", s > 0);
     txt.textContent = "";
     const strong = document.createElement("strong");
@@ -101,7 +107,7 @@
         const id = art.dataset.id;
         const fresh = $('.don-await[data-id="' + CSS.escape(id) + '"]', doc);
         if (!fresh) return;
-        ["dl.scan-figures", ".scan-last"].forEach((sel) => {
+        ["dl.scan-figures", ".scan-last", ".scan-hint"].forEach((sel) => {
           const f = $(sel, fresh), c = $(sel, art);
           if (f && c) c.replaceWith(document.importNode(f, true));
         });
