@@ -346,7 +346,7 @@ func (a *App) recall(ctx context.Context, s *session, f recallForm) (ledger.Reca
 		return old, &gateway.Error{Kind: gateway.KindConflict, Title: "already recalled",
 			Detail: fmt.Sprintf("lot %s of GTIN %s was already recalled on %s (class %s, by %s): %s", dl.Lot, dl.GTIN, fmtTime(old.IssuedAt), old.Class, a.orgLabel(ctx, old.Org, ""), old.Reason)}
 	}
-	r, _, err := a.svc.Ledger().RecallLot(ctx, ledger.Identity{Org: s.Org, User: s.User}, ledger.Recall{GTIN: dl.GTIN, Lot: dl.Lot, Class: f.Class, Reason: f.Reason, Org: s.Org})
+	r, _, err := a.svc.Ledger().RecallLot(ctx, s.identity(), ledger.Recall{GTIN: dl.GTIN, Lot: dl.Lot, Class: f.Class, Reason: f.Reason, Org: s.Org})
 	if err != nil {
 		return r, err
 	}

@@ -29,11 +29,15 @@ const (
 // User is a portal user: a person of a consortium organisation with a role
 // (the roles of the contract's registry).
 type User struct {
-	Username string    `json:"username"`
-	Org      string    `json:"org"`
-	Role     string    `json:"role"`
-	Created  time.Time `json:"created"`
-	Updated  time.Time `json:"updated"`
+	Username string `json:"username"`
+	Org      string `json:"org"`
+	Role     string `json:"role"`
+	// LedgerUser is the ledger identity (of Org) the user's work is
+	// signed as, when it is not the user name: on Fabric, an enrolled
+	// identity such as "User1" (see EnsureLedgerUser).
+	LedgerUser string    `json:"ledgerUser,omitempty"`
+	Created    time.Time `json:"created"`
+	Updated    time.Time `json:"updated"`
 }
 
 type userRecord struct {
@@ -149,10 +153,23 @@ func (s *userStore) put(u userRecord) error {
 // existing user is left as it is (its password is never overwritten: use
 // SetPassword). tracegate up calls it for the admin on every start.
 func (a *App) EnsureUser(username, password, org, role string) error {
+	return a.EnsureLedgerUser(username, password, org, role, "")
+}
+
+// EnsureLedgerUser is EnsureUser for a portal user whose ledger identity
+// is ledgerUser of org ("" = the user name). An existing user keeps its
+// password; its ledger identity is set to ledgerUser.
+func (a *App) EnsureLedgerUser(username, password, org, role, ledgerUser string) error {
 	if err := validUsername(username); err != nil {
 		return err
 	}
-	if _, err := a.users.get(username); err == nil {
+	if cur, err := a.users.get(username); err == nil {
+		if cur.LedgerUser != ledgerUser {
+			cur.LedgerUser, cur.Updated = ledgerUser, a.now().UTC()
+			if err := a.users.put(cur); err != nil {
+				return fmt.Errorf("store portal user %s: %w", username, err)
+			}
+		}
 		return nil
 	} else if !errors.Is(err, badger.ErrKeyNotFound) {
 		return fmt.Errorf("read portal user %s: %w", username, err)
@@ -171,7 +188,7 @@ func (a *App) EnsureUser(username, password, org, role string) error {
 		return err
 	}
 	now := a.now().UTC()
-	if err := a.users.put(userRecord{User: User{Username: username, Org: org, Role: role, Created: now, Updated: now}, Hash: h}); err != nil {
+	if err := a.users.put(userRecord{User: User{Username: username, Org: org, Role: role, LedgerUser: ledgerUser, Created: now, Updated: now}, Hash: h}); err != nil {
 		return fmt.Errorf("store portal user %s: %w", username, err)
 	}
 	a.log.Info("portal user created", "user", username, "org", org, "role", role)
@@ -237,12 +254,23 @@ func (a *App) authenticate(username, password string) (User, bool) {
 // session is a signed-in portal session. Its ID lives only in the
 // browser's cookie; the store keys it by the ID's SHA-256.
 type session struct {
-	User    string    `json:"user"`
-	Org     string    `json:"org"`
-	Role    string    `json:"role"`
-	CSRF    string    `json:"csrf"`
-	Created time.Time `json:"created"`
-	Expires time.Time `json:"expires"`
+	User       string    `json:"user"`
+	Org        string    `json:"org"`
+	Role       string    `json:"role"`
+	LedgerUser string    `json:"ledgerUser,omitempty"`
+	CSRF       string    `json:"csrf"`
+	Created    time.Time `json:"created"`
+	Expires    time.Time `json:"expires"`
+}
+
+// identity is the ledger identity the session's work is signed as: its
+// user's LedgerUser, else its user name, of its organisation.
+func (s *session) identity() ledger.Identity {
+	u := s.LedgerUser
+	if u == "" {
+		u = s.User
+	}
+	return ledger.Identity{Org: s.Org, User: u}
 }
 
 func randomToken() string {
@@ -262,7 +290,7 @@ func sessionKey(id string) []byte {
 func (s *userStore) newSession(u User, ttl time.Duration) (string, session, error) {
 	id := randomToken()
 	now := s.now().UTC()
-	ss := session{User: u.Username, Org: u.Org, Role: u.Role, CSRF: randomToken(), Created: now, Expires: now.Add(ttl)}
+	ss := session{User: u.Username, Org: u.Org, Role: u.Role, LedgerUser: u.LedgerUser, CSRF: randomToken(), Created: now, Expires: now.Add(ttl)}
 	b, err := json.Marshal(ss)
 	if err != nil {
 		return "", ss, err

@@ -59,7 +59,7 @@ const maxMinor = 1 << 53
 
 // actAs is the ledger identity of a session: the contract decides from
 // its user registry what the user may do.
-func actAs(s *session) ledger.Identity { return ledger.Identity{Org: s.Org, User: s.User} }
+func actAs(s *session) ledger.Identity { return s.identity() }
 
 // decodeInput decodes a JSON request body into v, refusing unknown
 // members, trailing data and text that is not UTF-8. shape describes the

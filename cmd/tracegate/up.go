@@ -345,25 +345,35 @@ func runUp(ctx context.Context, o upOptions) error {
 	if err := app.EnsureUser(creds.Admin.User, creds.Admin.Password, gatewayOrg, ledger.RoleOrgAdmin); err != nil {
 		return fmt.Errorf("portal admin: %w", err)
 	}
-	// The regulator's inspector: a portal user and a user of the
-	// regulator org in the contract's registry (recalls are signed as them).
-	if _, err := svc.Ledger().RegisterUser(ctx, ledger.Identity{Org: demo.Regulator, User: ledger.AdminUser},
-		ledger.User{Org: demo.Regulator, ID: creds.Regulator.User, Role: ledger.RoleRegulatorInspector}); err != nil {
-		return fmt.Errorf("register the regulator's inspector on the ledger: %w", err)
+	// The regulator's inspector and the role users: portal users and
+	// users of their orgs in the contract's registry (their work is signed
+	// as them). On Fabric a portal user signs as an identity the network
+	// enrolled: its org's User1 (its admin for an org-admin).
+	ledgerUser := func(name, role string) string {
+		if o.ledger != ledger.KindFabric {
+			return ""
+		}
+		if role == ledger.RoleOrgAdmin {
+			return ledger.AdminUser
+		}
+		return "User1"
 	}
-	if err := app.EnsureUser(creds.Regulator.User, creds.Regulator.Password, demo.Regulator, ledger.RoleRegulatorInspector); err != nil {
-		return fmt.Errorf("portal regulator: %w", err)
-	}
-	// The role users: portal users and users of their orgs in the
-	// contract's registry (their work is signed as them).
-	for _, p := range creds.People {
+	people := append([]PortalUser{{User: creds.Regulator.User, Password: creds.Regulator.Password, Org: demo.Regulator, Role: ledger.RoleRegulatorInspector}}, creds.People...)
+	for _, p := range people {
 		if _, err := svc.Ledger().Org(ctx, ledger.Identity{Org: p.Org, User: ledger.AdminUser}, p.Org); err != nil {
 			continue // not in this consortium (the clinic without its scenario)
 		}
-		if _, err := svc.Ledger().RegisterUser(ctx, ledger.Identity{Org: p.Org, User: ledger.AdminUser}, ledger.User{Org: p.Org, ID: p.User, Role: p.Role}); err != nil {
-			return fmt.Errorf("register %s of %s on the ledger: %w", p.User, p.Org, err)
+		lu := ledgerUser(p.User, p.Role)
+		if lu != ledger.AdminUser {
+			id := p.User
+			if lu != "" {
+				id = lu
+			}
+			if _, err := svc.Ledger().RegisterUser(ctx, ledger.Identity{Org: p.Org, User: ledger.AdminUser}, ledger.User{Org: p.Org, ID: id, Role: p.Role}); err != nil {
+				return fmt.Errorf("register %s of %s on the ledger: %w", id, p.Org, err)
+			}
 		}
-		if err := app.EnsureUser(p.User, p.Password, p.Org, p.Role); err != nil {
+		if err := app.EnsureLedgerUser(p.User, p.Password, p.Org, p.Role, lu); err != nil {
 			return fmt.Errorf("portal user %s: %w", p.User, err)
 		}
 	}
