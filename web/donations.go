@@ -93,7 +93,9 @@ func (a *App) donRequireOrgKind(kind, label string) fiber.Handler {
 	}
 }
 
-func donIdentity(s *session) ledger.Identity { return ledger.Identity{Org: s.Org, User: s.User} }
+// donIdentity is the ledger identity the session's donation work is
+// signed as (session.identity: on Fabric an enrolled identity of the org).
+func donIdentity(s *session) ledger.Identity { return s.identity() }
 
 // donationChanged tells the pages watching the live stream that a
 // donation record changed (through this gateway).
