@@ -95,6 +95,11 @@ func (s *Service) onLedgerEvent(ctx context.Context, ev ledger.Event) error {
 		return onExcursionRecorded(s, ctx, ev.Payload)
 	case evLotStatusChanged:
 		s.bus.Publish(Update{Type: "lot", Data: json.RawMessage(ev.Payload)})
+	case ledger.EvDonationRequested, ledger.EvRequestClosed, ledger.EvPledgeRecorded, ledger.EvPledgeReceived,
+		ledger.EvDonationAllocated, ledger.EvDonationShipped, ledger.EvDonationReceived:
+		// Donation records written through any gateway: the public
+		// donation pages refresh.
+		s.bus.Publish(Update{Type: "donation", Data: map[string]any{"kind": ev.Name, "tx": ev.TxID}})
 	}
 	return nil
 }
