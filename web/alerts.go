@@ -105,10 +105,15 @@ type navInfo struct {
 	Regulator bool
 	OrgKind   string // the user's organisation's kind (hospital, charity, insurer, ...)
 	OrgAdmin  bool
+	// Ops: the gateway's operation pages (events, batches, edges) are in
+	// the navigation of admins, operators and quality staff; the other
+	// roles reach them by address.
+	Ops bool
 }
 
 func (a *App) navInfo(ctx context.Context, s *session) navInfo {
-	n := navInfo{AllAlerts: a.seesAllAlerts(ctx, s), Regulator: a.isRegulator(ctx, s), OrgAdmin: s.Role == ledger.RoleOrgAdmin}
+	n := navInfo{AllAlerts: a.seesAllAlerts(ctx, s), Regulator: a.isRegulator(ctx, s), OrgAdmin: s.Role == ledger.RoleOrgAdmin,
+		Ops: s.Role == ledger.RoleOrgAdmin || s.Role == ledger.RoleOperator || s.Role == ledger.RoleQuality}
 	if o := a.names.org(ctx, s.Org); o != nil {
 		n.OrgKind = o.Kind
 	}
