@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,11 +45,15 @@ type Config struct {
 
 // CaptureConfig configures the capture sealer.
 type CaptureConfig struct {
-	Edge      string        `yaml:"edge"`
-	Org       string        `yaml:"org"`
-	MaxEvents int           `yaml:"maxEvents"`
-	MaxAge    time.Duration `yaml:"maxAge"`
-	MaxBytes  int64         `yaml:"maxBytes"`
+	Edge string `yaml:"edge"`
+	// AccessLogEdge is the device ID of the access log's sealer (default:
+	// the capture edge's ID with "capture" replaced by "access", else
+	// "access-" and the capture edge's ID).
+	AccessLogEdge string        `yaml:"accessLogEdge"`
+	Org           string        `yaml:"org"`
+	MaxEvents     int           `yaml:"maxEvents"`
+	MaxAge        time.Duration `yaml:"maxAge"`
+	MaxBytes      int64         `yaml:"maxBytes"`
 }
 
 func (c *Config) withDefaults() {
@@ -69,6 +74,13 @@ func (c *Config) withDefaults() {
 	}
 	if c.Capture.Org == "" {
 		c.Capture.Org = c.Reader.Org
+	}
+	if c.Capture.AccessLogEdge == "" {
+		if rest, ok := strings.CutPrefix(c.Capture.Edge, "capture"); ok {
+			c.Capture.AccessLogEdge = "access" + rest
+		} else {
+			c.Capture.AccessLogEdge = "access-" + c.Capture.Edge
+		}
 	}
 	if c.Capture.MaxEvents <= 0 {
 		c.Capture.MaxEvents = 1000
@@ -172,7 +184,7 @@ func New(cfg Config, l ledger.Ledger, opts ...Option) (*Service, error) {
 		return nil, fmt.Errorf("open capture sealer: %w", err)
 	}
 	s.cap = cap
-	if s.axl, err = openAccessLog(filepath.Join(cfg.DataDir, "access"), "access-"+cfg.Capture.Org); err != nil {
+	if s.axl, err = openAccessLog(filepath.Join(cfg.DataDir, "access"), cfg.Capture.AccessLogEdge); err != nil {
 		cap.Close()
 		st.Close()
 		return nil, fmt.Errorf("open the access log: %w", err)
