@@ -107,7 +107,6 @@ func (a *App) donationChanged(kind, id string, orgs ...string) {
 
 const (
 	maxDonationQty = 100_000_000
-	maxMoneyMinor  = 1_000_000_000_000_000
 	maxDonorBytes  = 16 << 10
 	donMaxReason   = 2000
 	donMaxName     = 200
@@ -214,7 +213,7 @@ func donQty(field string, n int) error {
 		return invalid(field+" must be positive", fmt.Sprintf("the %s must be at least 1 (it is %d)", field, n))
 	}
 	if n > maxDonationQty {
-		return invalid(field+" too large", fmt.Sprintf("the %s is at most %s", field, donInt64(maxDonationQty)))
+		return invalid(field+" too large", fmt.Sprintf("the %s is at most %s", field, groupDigits(maxDonationQty)))
 	}
 	return nil
 }
@@ -341,86 +340,9 @@ func receiptCodeHash(code string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// ---- Money ----
+// ---- Counts ----
 
-// minorDigits is the number of decimals of a currency's minor unit.
-func donMinorDigits(cur string) int {
-	switch cur {
-	case "JPY", "KRW", "ISK", "CLP", "VND", "UGX", "XAF", "XOF", "PYG", "RWF":
-		return 0
-	case "BHD", "KWD", "OMR", "JOD", "TND", "LYD", "IQD":
-		return 3
-	}
-	return 2
-}
-
-func donMoney(minor int64, cur string) string {
-	d := donMinorDigits(cur)
-	if d == 0 {
-		return cur + " " + donInt64(minor)
-	}
-	p := int64(1)
-	for i := 0; i < d; i++ {
-		p *= 10
-	}
-	return fmt.Sprintf("%s %s.%0*d", cur, donInt64(minor/p), d, minor%p)
-}
-
-// donMajor writes minor units as a plain major amount: 125000 EUR → "1250.00".
-func donMajor(minor int64, cur string) string {
-	d := donMinorDigits(cur)
-	if d == 0 {
-		return strconv.FormatInt(minor, 10)
-	}
-	p := int64(1)
-	for i := 0; i < d; i++ {
-		p *= 10
-	}
-	return fmt.Sprintf("%d.%0*d", minor/p, d, minor%p)
-}
-
-// donParseMoney reads an amount in major units ("1250", "1,250.50") as minor
-// units of cur.
-func donParseMoney(s, cur string) (int64, error) {
-	s = strings.ReplaceAll(strings.TrimSpace(s), ",", "")
-	d := donMinorDigits(cur)
-	whole, frac, hasFrac := strings.Cut(s, ".")
-	if whole == "" || len(frac) > d || (hasFrac && frac == "") {
-		return 0, invalid("invalid amount", fmt.Sprintf("write the amount in %s with at most %d decimals, like 1250.00", cur, d))
-	}
-	for _, part := range []string{whole, frac} {
-		for i := 0; i < len(part); i++ {
-			if part[i] < '0' || part[i] > '9' {
-				return 0, invalid("invalid amount", fmt.Sprintf("the amount %q is not a number: write it like 1250.00", donClip(s, 24)))
-			}
-		}
-	}
-	frac += strings.Repeat("0", d-len(frac))
-	n, err := strconv.ParseInt(whole+frac, 10, 64)
-	if err != nil || n < 1 || n > maxMoneyMinor {
-		return 0, invalid("invalid amount", "the amount must be more than 0 and less than 10^15 "+cur)
-	}
-	return n, nil
-}
-
-func donInt64(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var out []byte
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	if neg {
-		return "-" + string(out)
-	}
-	return string(out)
-}
-
-func donN(n int) string { return donInt64(int64(n)) }
+func donN(n int) string { return groupDigits(int64(n)) }
 
 // ---- Operations (API and forms) ----
 
@@ -585,7 +507,7 @@ func (a *App) donRecordPledge(ctx context.Context, s *session, in donPledgeIn, b
 		if len(in.Currency) != 3 || strings.Trim(in.Currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
 			return res, invalid("invalid currency", fmt.Sprintf("the currency %q is not an ISO 4217 code such as EUR or USD", donClip(in.Currency, 12)))
 		}
-		if in.Amount < 1 || in.Amount > maxMoneyMinor {
+		if in.Amount < 1 || in.Amount > maxMinor {
 			return res, invalid("invalid amount", "the amount, in minor units (cents), must be more than 0 and less than 10^18")
 		}
 		p.Amount, p.Currency = in.Amount, in.Currency
@@ -620,7 +542,7 @@ func (a *App) donConfirmPledge(ctx context.Context, s *session, id string, qty i
 	if err := donID("pledge ID", id); err != nil {
 		return ledger.Pledge{}, err
 	}
-	if qty < 1 || qty > maxMoneyMinor {
+	if qty < 1 || qty > maxMinor {
 		return ledger.Pledge{}, invalid("quantity must be positive", fmt.Sprintf("give what arrived: at least 1 (units of goods, or the amount in minor units); it is %d", qty))
 	}
 	p, err := a.svc.Ledger().Pledge(ctx, a.svc.Config().Reader, id)
@@ -1328,7 +1250,7 @@ func donItemText(it ledger.DonationItem) string {
 
 func donPledgeWhat(p ledger.Pledge) string {
 	if p.Kind == ledger.PledgeMoney {
-		return donMoney(p.Amount, p.Currency)
+		return fmtMoney(p.Amount, p.Currency)
 	}
 	if p.Item == nil {
 		return donN(p.Quantity) + " units"
@@ -1481,7 +1403,7 @@ func (a *App) receiptTrace(ctx context.Context, raw string) (ledger.PledgeTrace,
 	}
 	rs := donStep{Kind: "received", At: p.ReceivedAt, Title: "Received by " + charity, Org: p.Charity, OrgName: charity}
 	if p.Kind == ledger.PledgeMoney {
-		rs.Detail = donMoney(p.ReceivedAmount, p.Currency) + " arrived"
+		rs.Detail = fmtMoney(p.ReceivedAmount, p.Currency) + " arrived"
 		steps = append(steps, rs, donStep{Kind: "money", Title: "Money goes to the charity's purchases",
 			Detail: "Gifts of money are not traced unit by unit: the charity buys supplies with them, and those are allocated and shipped as goods."})
 		return tr, steps, nil
@@ -1927,7 +1849,7 @@ func (a *App) donationsView(ctx context.Context) (donationsView, error) {
 			row.Median, row.Max = donHours(cs.DeliveryHours.Median), donHours(cs.DeliveryHours.Max)
 		}
 		for _, m := range cs.Money {
-			row.Money = append(row.Money, donMoney(m.Received, m.Currency)+" received of "+donMoney(m.Pledged, m.Currency)+" pledged")
+			row.Money = append(row.Money, fmtMoney(m.Received, m.Currency)+" received of "+fmtMoney(m.Pledged, m.Currency)+" pledged")
 		}
 		v.Charities = append(v.Charities, row)
 	}
@@ -2477,12 +2399,12 @@ func (a *App) renderCharityWith(c *fiber.Ctx, v charityView, ship map[string]don
 		row := pledgeRow{Pledge: p, What: donPledgeWhat(p), When: fmtTime(p.CreatedAt), Money: p.Kind == ledger.PledgeMoney}
 		if p.Status == ledger.PledgeReceived {
 			if row.Money {
-				row.Received = donMoney(p.ReceivedAmount, p.Currency)
+				row.Received = fmtMoney(p.ReceivedAmount, p.Currency)
 			} else {
 				row.Received = donN(p.ReceivedQuantity)
 			}
 		} else if row.Money {
-			row.Prefill, row.Unit = donMajor(p.Amount, p.Currency), p.Currency
+			row.Prefill, row.Unit = majorAmount(p.Amount, p.Currency), p.Currency
 		} else {
 			row.Prefill, row.Unit = strconv.Itoa(p.Quantity), "units"
 		}
@@ -2558,7 +2480,7 @@ func (a *App) charityPledgeSubmit(c *fiber.Ctx) error {
 		if len(f.Currency) != 3 {
 			return donFormFail(c, invalid("invalid currency", "give the currency as its ISO 4217 code, such as EUR"), fail)
 		}
-		amt, err := donParseMoney(f.Amount, f.Currency)
+		amt, err := parsePositiveMoney("amount", f.Amount, f.Currency)
 		if err != nil {
 			return donFormFail(c, err, fail)
 		}
@@ -2608,7 +2530,7 @@ func (a *App) charityPledgeReceiptSubmit(c *fiber.Ctx) error {
 	}
 	var n int64
 	if p.Kind == ledger.PledgeMoney {
-		n, err = donParseMoney(raw, p.Currency) // the form takes major units
+		n, err = parsePositiveMoney("amount received", raw, p.Currency) // the form takes major units
 	} else {
 		var q int
 		q, err = donFormInt("quantity received", raw)
