@@ -93,10 +93,6 @@ func (a *App) donRequireOrgKind(kind, label string) fiber.Handler {
 	}
 }
 
-// donIdentity is the ledger identity the session's donation work is
-// signed as (session.identity: on Fabric an enrolled identity of the org).
-func donIdentity(s *session) ledger.Identity { return s.identity() }
-
 // donationChanged tells the pages watching the live stream that a
 // donation record changed (through this gateway).
 func (a *App) donationChanged(kind, id string, orgs ...string) {
@@ -156,7 +152,7 @@ func donToken(field, s, example string) error {
 	}
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return invalid("invalid "+field, fmt.Sprintf("the %s %q may use only lowercase letters a-z, digits and hyphens, for example %s", field, donClip(s, 40), example))
+			return invalid("invalid "+field, fmt.Sprintf("the %s %q may use only lowercase letters a-z, digits and hyphens, for example %s", field, truncateText(s, 40), example))
 		}
 	}
 	return nil
@@ -178,7 +174,7 @@ func donID(field, s string) error {
 	}
 	for _, r := range s {
 		if r == '/' || unicode.IsSpace(r) || unicode.IsControl(r) || donHiddenRune(r, false) {
-			return invalid("invalid "+field, fmt.Sprintf("the %s %q contains %q, which no ID has", field, donClip(s, 40), r))
+			return invalid("invalid "+field, fmt.Sprintf("the %s %q contains %q, which no ID has", field, truncateText(s, 40), r))
 		}
 	}
 	return nil
@@ -192,7 +188,7 @@ func donGTIN(s string) (string, error) {
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
-			return "", invalid("invalid GTIN", fmt.Sprintf("the GTIN %q has other characters than digits: give the 8, 12, 13 or 14 digits under the barcode", donClip(s, 20)))
+			return "", invalid("invalid GTIN", fmt.Sprintf("the GTIN %q has other characters than digits: give the 8, 12, 13 or 14 digits under the barcode", truncateText(s, 20)))
 		}
 	}
 	switch len(s) {
@@ -216,16 +212,6 @@ func donQty(field string, n int) error {
 		return invalid(field+" too large", fmt.Sprintf("the %s is at most %s", field, groupDigits(maxDonationQty)))
 	}
 	return nil
-}
-
-func donClip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }
 
 // itemIn is an item in a request body.
@@ -366,7 +352,7 @@ func (a *App) donCreateRequest(ctx context.Context, s *session, in donRequestIn)
 		return ledger.DonationRequest{}, err
 	}
 	if !contains(ledger.DonationUrgencies, in.Urgency) {
-		return ledger.DonationRequest{}, invalid("invalid urgency", fmt.Sprintf("the urgency %q is not one of %s", donClip(in.Urgency, 20), strings.Join(ledger.DonationUrgencies, ", ")))
+		return ledger.DonationRequest{}, invalid("invalid urgency", fmt.Sprintf("the urgency %q is not one of %s", truncateText(in.Urgency, 20), strings.Join(ledger.DonationUrgencies, ", ")))
 	}
 	if err := donToken("hospital role", in.HospitalRole, `"designated-fever-hospital"`); err != nil {
 		return ledger.DonationRequest{}, err
@@ -374,7 +360,7 @@ func (a *App) donCreateRequest(ctx context.Context, s *session, in donRequestIn)
 	if err := donText("note", in.Note, donMaxReason, false, true); err != nil {
 		return ledger.DonationRequest{}, err
 	}
-	r, _, err := a.svc.Ledger().RequestDonation(ctx, donIdentity(s), ledger.DonationRequest{Item: it, Quantity: in.Quantity, Urgency: in.Urgency,
+	r, _, err := a.svc.Ledger().RequestDonation(ctx, s.identity(), ledger.DonationRequest{Item: it, Quantity: in.Quantity, Urgency: in.Urgency,
 		HospitalRole: in.HospitalRole, Note: strings.TrimSpace(in.Note)})
 	if err != nil {
 		return r, err
@@ -391,7 +377,7 @@ func (a *App) donCloseRequest(ctx context.Context, s *session, id, note string) 
 	if err := donText("note", note, 1000, false, true); err != nil {
 		return ledger.DonationRequest{}, err
 	}
-	r, _, err := a.svc.Ledger().CloseRequest(ctx, donIdentity(s), id, strings.TrimSpace(note))
+	r, _, err := a.svc.Ledger().CloseRequest(ctx, s.identity(), id, strings.TrimSpace(note))
 	if err != nil {
 		return r, err
 	}
@@ -505,7 +491,7 @@ func (a *App) donRecordPledge(ctx context.Context, s *session, in donPledgeIn, b
 			return res, invalid("goods or money", "a pledge of money has an amount and a currency, not an item or a quantity")
 		}
 		if len(in.Currency) != 3 || strings.Trim(in.Currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
-			return res, invalid("invalid currency", fmt.Sprintf("the currency %q is not an ISO 4217 code such as EUR or USD", donClip(in.Currency, 12)))
+			return res, invalid("invalid currency", fmt.Sprintf("the currency %q is not an ISO 4217 code such as EUR or USD", truncateText(in.Currency, 12)))
 		}
 		if in.Amount < 1 || in.Amount > maxMinor {
 			return res, invalid("invalid amount", "the amount, in minor units (cents), must be more than 0 and less than 10^18")
@@ -514,7 +500,7 @@ func (a *App) donRecordPledge(ctx context.Context, s *session, in donPledgeIn, b
 	case "":
 		return res, invalid("kind required", `say whether the pledge is "goods" or "money"`)
 	default:
-		return res, invalid("invalid kind", fmt.Sprintf(`the pledge kind %q is neither "goods" nor "money"`, donClip(in.Kind, 20)))
+		return res, invalid("invalid kind", fmt.Sprintf(`the pledge kind %q is neither "goods" nor "money"`, truncateText(in.Kind, 20)))
 	}
 	donor, err := donCheckDonor(in.Donor)
 	if err != nil {
@@ -522,14 +508,14 @@ func (a *App) donRecordPledge(ctx context.Context, s *session, in donPledgeIn, b
 	}
 	code := newReceiptCode()
 	p.ReceiptCodeHash = receiptCodeHash(code)
-	p, _, err = a.svc.Ledger().RecordPledge(ctx, donIdentity(s), p)
+	p, _, err = a.svc.Ledger().RecordPledge(ctx, s.identity(), p)
 	if err != nil {
 		return res, err
 	}
 	res = pledgeResult{Pledge: p, ReceiptCode: code, ReceiptURL: base + "/donations/receipt?code=" + url.QueryEscape(code)}
 	a.log.Info("pledge recorded", "id", p.ID, "charity", p.Charity, "user", s.User, "tx", p.TxID)
 	if donor != nil {
-		if _, err := a.svc.Ledger().PutDonorIdentity(ctx, donIdentity(s), p.ID, donor); err != nil {
+		if _, err := a.svc.Ledger().PutDonorIdentity(ctx, s.identity(), p.ID, donor); err != nil {
 			a.log.Error("keep donor identity", "pledge", p.ID, "err", err)
 			res.Warning = "the pledge is recorded, but the donor's identity could not be kept: " + problemOf(err, false).Detail
 		}
@@ -552,7 +538,7 @@ func (a *App) donConfirmPledge(ctx context.Context, s *session, id string, qty i
 	if p.Kind == ledger.PledgeGoods && qty > maxDonationQty {
 		return p, invalid("quantity too large", "a receipt of goods is at most "+donN(maxDonationQty)+" units")
 	}
-	p, _, err = a.svc.Ledger().ConfirmPledgeReceipt(ctx, donIdentity(s), id, qty)
+	p, _, err = a.svc.Ledger().ConfirmPledgeReceipt(ctx, s.identity(), id, qty)
 	if err != nil {
 		return p, err
 	}
@@ -633,7 +619,7 @@ func (a *App) donAllocate(ctx context.Context, s *session, in donAllocationIn) (
 				donN(in.Quantity), donItemText(it), a.orgLabel(ctx, in.Charity, ""), donN(held.Unallocated), donN(held.Received), donN(held.Allocated), donN(held.Unallocated)),
 			Extra: map[string]any{"quantity": in.Quantity, "unallocated": held.Unallocated, "received": held.Received, "allocated": held.Allocated}}
 	}
-	al, _, err := a.svc.Ledger().Allocate(ctx, donIdentity(s), ledger.Allocation{Charity: in.Charity, Hospital: in.Hospital, Item: it,
+	al, _, err := a.svc.Ledger().Allocate(ctx, s.identity(), ledger.Allocation{Charity: in.Charity, Hospital: in.Hospital, Item: it,
 		Quantity: in.Quantity, RequestIDs: in.RequestIDs, Reason: in.Reason})
 	if err != nil {
 		return al, err
@@ -657,7 +643,7 @@ func donPallet(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	e, err := epc.ParseURI(s)
 	if err != nil || e.Scheme != epc.SSCC || !strings.HasPrefix(strings.ToLower(s), "urn:epc:id:") {
-		return "", invalid("invalid pallet", fmt.Sprintf("the pallet %q is not an SSCC EPC URI: write it like urn:epc:id:sscc:0614141.1234567890 (as the pallet label's RFID tag reads)", donClip(s, 60)))
+		return "", invalid("invalid pallet", fmt.Sprintf("the pallet %q is not an SSCC EPC URI: write it like urn:epc:id:sscc:0614141.1234567890 (as the pallet label's RFID tag reads)", truncateText(s, 60)))
 	}
 	return e.URI(), nil
 }
@@ -697,7 +683,7 @@ func (a *App) donShip(ctx context.Context, s *session, id string, in donShipment
 			return ledger.Allocation{}, invalid("invalid lot", "a lot number has 1 to 20 characters")
 		}
 		if _, err := epc.ParseDigitalLink("/01/" + g + "/10/" + url.PathEscape(lot)); err != nil {
-			return ledger.Allocation{}, invalid("invalid lot", fmt.Sprintf("the lot %q has characters a GS1 lot number cannot have", donClip(lot, 24)))
+			return ledger.Allocation{}, invalid("invalid lot", fmt.Sprintf("the lot %q has characters a GS1 lot number cannot have", truncateText(lot, 24)))
 		}
 		if seen["lot "+g+"/"+lot] {
 			return ledger.Allocation{}, invalid("lot listed twice", "lot "+lot+" of GTIN "+g+" is listed twice")
@@ -715,7 +701,7 @@ func (a *App) donShip(ctx context.Context, s *session, id string, in donShipment
 	if in.Quantity > al.Quantity {
 		return al, invalid("more than allocated", fmt.Sprintf("shipping %s but the allocation is for %s: ship at most %s", donN(in.Quantity), donN(al.Quantity), donN(al.Quantity)))
 	}
-	al, _, err = a.svc.Ledger().ShipAllocation(ctx, donIdentity(s), id, ledger.Shipment{Pallets: in.Pallets, Lots: in.Lots, Quantity: in.Quantity})
+	al, _, err = a.svc.Ledger().ShipAllocation(ctx, s.identity(), id, ledger.Shipment{Pallets: in.Pallets, Lots: in.Lots, Quantity: in.Quantity})
 	if err != nil {
 		return al, err
 	}
@@ -770,7 +756,7 @@ func (a *App) donConfirmReceipt(ctx context.Context, s *session, id string, in d
 		}
 		n = scan.Packs
 	}
-	al, _, err = a.svc.Ledger().ConfirmAllocationReceipt(ctx, donIdentity(s), id, n, strings.TrimSpace(in.Note))
+	al, _, err = a.svc.Ledger().ConfirmAllocationReceipt(ctx, s.identity(), id, n, strings.TrimSpace(in.Note))
 	if err != nil {
 		return al, err
 	}
@@ -1109,7 +1095,7 @@ func (a *App) donorJSON(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d, err := a.svc.Ledger().DonorIdentity(c.UserContext(), donIdentity(c.Locals(localSession).(*session)), id)
+	d, err := a.svc.Ledger().DonorIdentity(c.UserContext(), c.Locals(localSession).(*session).identity(), id)
 	if err != nil {
 		return err
 	}
@@ -1121,7 +1107,7 @@ func (a *App) donPurgeDonor(ctx context.Context, s *session, id string) error {
 	if err := donID("pledge ID", id); err != nil {
 		return err
 	}
-	if _, err := a.svc.Ledger().PurgeDonorIdentity(ctx, donIdentity(s), id); err != nil {
+	if _, err := a.svc.Ledger().PurgeDonorIdentity(ctx, s.identity(), id); err != nil {
 		return err
 	}
 	a.log.Info("donor identity purged", "pledge", id, "user", s.User, "org", s.Org)
@@ -1709,9 +1695,9 @@ func hospitalChart(hs []hospitalSummary) donBarChart {
 			y := 8 + float64(i)*groupH
 			g := donBarGroup{Org: h.Org}
 			if narrow {
-				g.Texts = append(g.Texts, donSVGText{X: donF1(x0), Y: donF1(y + 15), Class: "hname", Text: donClip(h.Name, 38)})
+				g.Texts = append(g.Texts, donSVGText{X: donF1(x0), Y: donF1(y + 15), Class: "hname", Text: truncateText(h.Name, 38)})
 			} else {
-				g.Texts = append(g.Texts, donSVGText{X: "0", Y: donF1(y + 20), Class: "hname", Text: donClip(h.Name, 32)})
+				g.Texts = append(g.Texts, donSVGText{X: "0", Y: donF1(y + 20), Class: "hname", Text: truncateText(h.Name, 32)})
 				if h.Shortfall > 0 {
 					g.Texts = append(g.Texts, donSVGText{X: "0", Y: donF1(y + 40), Class: "hshort", Text: donN(h.Shortfall) + " short"})
 				}
@@ -2213,7 +2199,7 @@ func donFormInt(field, s string) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, invalid("invalid "+field, fmt.Sprintf("the %s %q is not a whole number", field, donClip(s, 20)))
+		return 0, invalid("invalid "+field, fmt.Sprintf("the %s %q is not a whole number", field, truncateText(s, 20)))
 	}
 	return n, nil
 }
@@ -2341,7 +2327,7 @@ func (a *App) donorView(c *fiber.Ctx, id string) *donorView {
 	if p, err := a.svc.Ledger().Pledge(ctx, a.svc.Config().Reader, id); err == nil {
 		dv.Pseudonym = p.DonorPseudonym
 	}
-	d, err := a.svc.Ledger().DonorIdentity(ctx, donIdentity(s), id)
+	d, err := a.svc.Ledger().DonorIdentity(ctx, s.identity(), id)
 	if errors.Is(err, ledger.ErrNotFound) {
 		dv.Missing = "No identity is kept for this donor: it was never given, or it was purged at the donor's request."
 		return dv
@@ -2675,7 +2661,7 @@ func (a *App) charityShipSubmit(c *fiber.Ctx) error {
 		}
 		parts := strings.Fields(strings.ReplaceAll(l, ",", " "))
 		if len(parts) != 2 {
-			return donFormFail(c, invalid("invalid lot line", fmt.Sprintf("write each lot on its own line as GTIN and lot number, like 09506000134352 A1234 (%q is not)", donClip(l, 40))), fail)
+			return donFormFail(c, invalid("invalid lot line", fmt.Sprintf("write each lot on its own line as GTIN and lot number, like 09506000134352 A1234 (%q is not)", truncateText(l, 40))), fail)
 		}
 		in.Lots = append(in.Lots, ledger.ShippedLot{GTIN: parts[0], Lot: parts[1]})
 	}

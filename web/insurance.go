@@ -52,10 +52,6 @@ func (a *App) insuranceRoutes(f *fiber.App, api fiber.Router) {
 // maxInputBody bounds the JSON bodies of the insurance and sharing API.
 const maxInputBody = 64 << 10
 
-// actAs is the ledger identity of a session: the contract decides from
-// its user registry what the user may do.
-func actAs(s *session) ledger.Identity { return s.identity() }
-
 // decodeInput decodes a JSON request body into v, refusing unknown
 // members, trailing data and text that is not UTF-8. shape describes the
 // expected body for the error.
@@ -406,7 +402,7 @@ func (a *App) issuePolicy(ctx context.Context, s *session, in policyInput) (ledg
 	if err != nil {
 		return p, err
 	}
-	out, _, err := a.svc.Ledger().IssuePolicy(ctx, actAs(s), p)
+	out, _, err := a.svc.Ledger().IssuePolicy(ctx, s.identity(), p)
 	if err != nil {
 		return out, err
 	}
@@ -448,7 +444,7 @@ func (a *App) policiesJSON(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	list, err := a.svc.Ledger().Policies(c.UserContext(), actAs(s), by, org)
+	list, err := a.svc.Ledger().Policies(c.UserContext(), s.identity(), by, org)
 	if err != nil {
 		return err
 	}
@@ -554,7 +550,7 @@ func (a *App) openClaim(ctx context.Context, s *session, in claimInput) (ledger.
 	if err != nil {
 		return cl, err
 	}
-	out, _, err := a.svc.Ledger().OpenClaim(ctx, actAs(s), cl)
+	out, _, err := a.svc.Ledger().OpenClaim(ctx, s.identity(), cl)
 	if err != nil {
 		return out, err
 	}
@@ -597,7 +593,7 @@ func (a *App) claimsJSON(c *fiber.Ctx) error {
 	if status != "" && !contains(ledger.ClaimStatuses, status) {
 		return invalid("invalid status", fmt.Sprintf("status=%q: use %s", truncateText(status, 20), strings.Join(ledger.ClaimStatuses, ", ")))
 	}
-	list, err := a.svc.Ledger().Claims(c.UserContext(), actAs(s), by, val)
+	list, err := a.svc.Ledger().Claims(c.UserContext(), s.identity(), by, val)
 	if err != nil {
 		return err
 	}
@@ -617,7 +613,7 @@ func (a *App) claimJSON(c *fiber.Ctx) error {
 	if err := checkHexID("claim", id); err != nil {
 		return err
 	}
-	cl, err := a.svc.Ledger().Claim(c.UserContext(), actAs(c.Locals(localSession).(*session)), id)
+	cl, err := a.svc.Ledger().Claim(c.UserContext(), c.Locals(localSession).(*session).identity(), id)
 	if err != nil {
 		return err
 	}
@@ -643,7 +639,7 @@ func (a *App) settleClaim(ctx context.Context, s *session, id string, amount int
 	if err != nil {
 		return ledger.Claim{}, err
 	}
-	out, _, err := a.svc.Ledger().SettleClaim(ctx, actAs(s), id, amount, note)
+	out, _, err := a.svc.Ledger().SettleClaim(ctx, s.identity(), id, amount, note)
 	if err != nil {
 		return out, err
 	}
@@ -660,7 +656,7 @@ func (a *App) rejectClaim(ctx context.Context, s *session, id, reason string) (l
 	if err != nil {
 		return ledger.Claim{}, err
 	}
-	out, _, err := a.svc.Ledger().RejectClaim(ctx, actAs(s), id, reason)
+	out, _, err := a.svc.Ledger().RejectClaim(ctx, s.identity(), id, reason)
 	if err != nil {
 		return out, err
 	}
@@ -961,22 +957,22 @@ func (a *App) insurancePage(c *fiber.Ctx) error {
 	}
 	switch {
 	case q("issued") != "":
-		if p, err := a.svc.Ledger().Policy(ctx, actAs(s), q("issued")); err == nil {
+		if p, err := a.svc.Ledger().Policy(ctx, s.identity(), q("issued")); err == nil {
 			st.flash = fmt.Sprintf("Policy issued to %s and recorded on the ledger.", a.orgName(ctx, p.Insured))
 			st.flashLink, st.flashText = "#policy-"+p.ID, "See the policy"
 		}
 	case q("claimed") != "":
-		if cl, err := a.svc.Ledger().Claim(ctx, actAs(s), q("claimed")); err == nil {
+		if cl, err := a.svc.Ledger().Claim(ctx, s.identity(), q("claimed")); err == nil {
 			st.flash = fmt.Sprintf("Claim for %s opened and recorded on the ledger. %s is told and assesses it.", fmtMoney(cl.Amount, cl.Currency), a.orgName(ctx, cl.Insurer))
 			st.flashLink, st.flashText = "#claim-"+cl.ID, "Follow the claim"
 		}
 	case q("settled") != "":
-		if cl, err := a.svc.Ledger().Claim(ctx, actAs(s), q("settled")); err == nil && cl.Status == ledger.ClaimSettled {
+		if cl, err := a.svc.Ledger().Claim(ctx, s.identity(), q("settled")); err == nil && cl.Status == ledger.ClaimSettled {
 			st.flash = fmt.Sprintf("Claim settled for %s. %s sees the settlement and your note.", fmtMoney(cl.Settled, cl.Currency), a.orgName(ctx, cl.Insured))
 			st.flashLink, st.flashText = "#claim-"+cl.ID, "See the claim"
 		}
 	case q("rejected") != "":
-		if cl, err := a.svc.Ledger().Claim(ctx, actAs(s), q("rejected")); err == nil && cl.Status == ledger.ClaimRejected {
+		if cl, err := a.svc.Ledger().Claim(ctx, s.identity(), q("rejected")); err == nil && cl.Status == ledger.ClaimRejected {
 			st.flash = fmt.Sprintf("Claim rejected. %s sees the rejection and your reason.", a.orgName(ctx, cl.Insured))
 			st.flashLink, st.flashText = "#claim-"+cl.ID, "See the claim"
 		}
@@ -1006,11 +1002,11 @@ func (a *App) renderInsurance(c *fiber.Ctx, st insuranceState) error {
 	if v.CanIssue {
 		v.Insureds = a.orgChoices(ctx, s.Org, func(o ledger.Org) bool { return o.Kind != ledger.OrgInsurer && o.Kind != ledger.OrgRegulator })
 	}
-	policies, err := a.svc.Ledger().Policies(ctx, actAs(s), "", "")
+	policies, err := a.svc.Ledger().Policies(ctx, s.identity(), "", "")
 	if err != nil {
 		return err
 	}
-	claims, err := a.svc.Ledger().Claims(ctx, actAs(s), "", "")
+	claims, err := a.svc.Ledger().Claims(ctx, s.identity(), "", "")
 	if err != nil {
 		return err
 	}
@@ -1194,7 +1190,7 @@ func (a *App) claimSubmit(c *fiber.Ctx) error {
 	if err := checkHexID("policy", pol); err != nil {
 		return fail(invalid("policy required", "choose the policy the claim is made under"))
 	}
-	p, err := a.svc.Ledger().Policy(ctx, actAs(s), pol)
+	p, err := a.svc.Ledger().Policy(ctx, s.identity(), pol)
 	if err != nil {
 		return fail(err)
 	}
@@ -1233,7 +1229,7 @@ func (a *App) settleSubmit(c *fiber.Ctx) error {
 	if err := checkHexID("claim", id); err != nil {
 		return err
 	}
-	cl, err := a.svc.Ledger().Claim(ctx, actAs(s), id)
+	cl, err := a.svc.Ledger().Claim(ctx, s.identity(), id)
 	if err != nil {
 		return fail(err)
 	}

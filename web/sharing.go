@@ -152,7 +152,7 @@ func (a *App) grantAccess(ctx context.Context, s *session, in grantInput) (ledge
 	if err != nil {
 		return g, err
 	}
-	out, _, err := a.svc.Ledger().GrantAccess(ctx, actAs(s), g)
+	out, _, err := a.svc.Ledger().GrantAccess(ctx, s.identity(), g)
 	if err != nil {
 		return out, err
 	}
@@ -169,7 +169,7 @@ func (a *App) revokeGrant(ctx context.Context, s *session, id, reason string) (l
 	if err != nil {
 		return ledger.Grant{}, err
 	}
-	out, _, err := a.svc.Ledger().RevokeGrant(ctx, actAs(s), id, reason)
+	out, _, err := a.svc.Ledger().RevokeGrant(ctx, s.identity(), id, reason)
 	if err != nil {
 		return out, err
 	}
@@ -219,7 +219,7 @@ func (a *App) grantsJSON(c *fiber.Ctx) error {
 }
 
 func (a *App) grantsOf(ctx context.Context, s *session) (given, received []ledger.Grant, err error) {
-	list, err := a.svc.Ledger().Grants(ctx, actAs(s), "", "")
+	list, err := a.svc.Ledger().Grants(ctx, s.identity(), "", "")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -241,7 +241,7 @@ func (a *App) grantJSON(c *fiber.Ctx) error {
 	if err := checkHexID("grant", id); err != nil {
 		return err
 	}
-	g, err := a.svc.Ledger().Grant(c.UserContext(), actAs(c.Locals(localSession).(*session)), id)
+	g, err := a.svc.Ledger().Grant(c.UserContext(), c.Locals(localSession).(*session).identity(), id)
 	if err != nil {
 		return err
 	}
@@ -305,7 +305,7 @@ func (a *App) sharedRead(c *fiber.Ctx, owner string, scope ledger.GrantScope, re
 	ctx := c.UserContext()
 	var out any
 	resource := truncateText(c.OriginalURL(), 512)
-	err := a.svc.SharedRead(ctx, actAs(s), owner, scope, resource, func() error {
+	err := a.svc.SharedRead(ctx, s.identity(), owner, scope, resource, func() error {
 		v, err := read(ctx)
 		out = v
 		return err
@@ -532,13 +532,13 @@ func (a *App) sharingPage(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	var st sharingState
 	if id := c.Query("granted"); checkHexID("grant", id) == nil {
-		if g, err := a.svc.Ledger().Grant(ctx, actAs(s), id); err == nil {
+		if g, err := a.svc.Ledger().Grant(ctx, s.identity(), id); err == nil {
 			st.flash = fmt.Sprintf("%s may now read %s of %s, until %s. Every read is logged below.",
 				a.orgName(ctx, g.Grantee), lowerFirst(a.scopeLabel(ctx, g.Scope)), a.orgName(ctx, g.Owner), fmtTime(g.ValidUntil))
 			st.flashLink = "#grant-" + g.ID
 		}
 	} else if id := c.Query("revoked"); checkHexID("grant", id) == nil {
-		if g, err := a.svc.Ledger().Grant(ctx, actAs(s), id); err == nil && g.Revoked != nil {
+		if g, err := a.svc.Ledger().Grant(ctx, s.identity(), id); err == nil && g.Revoked != nil {
 			st.flash = fmt.Sprintf("Access revoked: %s can no longer read %s. Reads from now on are refused and logged.",
 				a.orgName(ctx, g.Grantee), lowerFirst(a.scopeLabel(ctx, g.Scope)))
 			st.flashLink = "#grant-" + g.ID
