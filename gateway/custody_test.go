@@ -48,7 +48,7 @@ var (
 	ccSensor   = "wh1/coldroom-1"
 )
 
-func gln(t *testing.T, sgln string) string {
+func gln(t testing.TB, sgln string) string {
 	t.Helper()
 	e, err := epc.ParseURI(sgln)
 	if err != nil {
@@ -73,7 +73,7 @@ type ccFixture struct {
 
 func f64(v float64) *float64 { return &v }
 
-func newCCFixture(t *testing.T) *ccFixture {
+func newCCFixture(t testing.TB) *ccFixture {
 	t.Helper()
 	dir := t.TempDir()
 	orgs := []string{ccMaker, ccWH, ccHosp, ccReg, ccIns}

@@ -279,6 +279,9 @@ func (s *Service) SealAccessLog(ctx context.Context) error {
 			return err
 		}
 		s.m.accessBatches.WithLabelValues("sealed").Inc()
+		if len(pending) < accessLogMax {
+			break // what arrives meanwhile waits for the next pass
+		}
 	}
 	// Anchor in order; stop at the first failure.
 	bs, err := s.st.AccessBatches(0, 0)
