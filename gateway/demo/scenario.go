@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/tracegate/tracegate/edge"
 	sim "github.com/tracegate/tracegate/firmware-sim"
@@ -205,6 +206,9 @@ func (x *Actor) Do(ctx context.Context, a sim.Action) error {
 				return err
 			}
 			if _, err := c.PutDonorIdentity(ctx, id, p.ID, doc); err != nil {
+				if strings.Contains(err.Error(), "no private data collection") {
+					return fmt.Errorf("donor identity of %s: %w (this ledger was created before tracegate kept donor identities in the %s collection: start with a fresh --data directory)", a.Ref, err, ledger.CollectionCharityPrivate)
+				}
 				return fmt.Errorf("donor identity of %s: %w", a.Ref, err)
 			}
 		}

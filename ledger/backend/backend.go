@@ -91,9 +91,10 @@ func Open(c Config, log *slog.Logger) (ledger.Ledger, error) {
 		members := embedded.MembersOf(keys)
 		ecfg := embedded.Config{Channel: c.Channel, Members: members, Keys: held, Collections: c.Collections, Logger: log}
 		if existing {
-			// Members are reconciled below; collections cannot change
-			// (a ledger created without one answers that it has none).
-			ecfg.Members, ecfg.Collections = nil, nil
+			// Members are reconciled below (keys of new members are
+			// taken up once they joined); collections cannot change (a
+			// ledger created without one answers that it has none).
+			ecfg.Members, ecfg.Collections, ecfg.Keys = nil, nil, nil
 		}
 		l, err := embedded.Open(c.Dir, ecfg)
 		if err != nil {
@@ -124,8 +125,13 @@ func addMembers(l *embedded.Ledger, want []embedded.Member, held map[string]ed25
 	by := ""
 	for _, m := range l.Members() {
 		have[m.Org] = m.PublicKey
-		if _, ok := held[m.Org]; ok && by == "" {
-			by = m.Org
+		if k, ok := held[m.Org]; ok {
+			if err := l.HoldKey(m.Org, k); err != nil {
+				return fmt.Errorf("open embedded ledger: %w: was the identities directory replaced? restore it, or start with a fresh --data", err)
+			}
+			if by == "" {
+				by = m.Org
+			}
 		}
 	}
 	for _, m := range want {
@@ -144,6 +150,11 @@ func addMembers(l *embedded.Ledger, want []embedded.Member, held map[string]ed25
 			return fmt.Errorf("open embedded ledger: add member %s: %w", m.Org, err)
 		}
 		log.Info("consortium member added", "org", m.Org, "by", by, "configBlock", n)
+		if k, ok := held[m.Org]; ok {
+			if err := l.HoldKey(m.Org, k); err != nil {
+				return fmt.Errorf("open embedded ledger: %w", err)
+			}
+		}
 	}
 	return nil
 }

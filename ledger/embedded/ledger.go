@@ -248,7 +248,9 @@ func (l *Ledger) Close() error {
 
 // identity checks that this process may act as id and returns its key.
 func (l *Ledger) identity(id ledger.Identity) (ed25519.PrivateKey, error) {
+	l.mu.Lock()
 	key, ok := l.keys[id.Org]
+	l.mu.Unlock()
 	if !ok {
 		return nil, ledger.Errorf(ledger.Forbidden, "this process holds no identity key for org %q", id.Org)
 	}
@@ -517,6 +519,25 @@ func (l *Ledger) AddMember(ctx context.Context, by ledger.Identity, m Member) (u
 	req.tx.Fn = "AddMember"
 	res, err := l.send(ctx, req)
 	return res.Block, err
+}
+
+// HoldKey lets this process sign as org, a member added since the ledger
+// was opened (AddMember), with its key.
+func (l *Ledger) HoldKey(org string, k ed25519.PrivateKey) error {
+	if len(k) != ed25519.PrivateKeySize {
+		return fmt.Errorf("key of %s is %d bytes, want %d", org, len(k), ed25519.PrivateKeySize)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	pub, ok := l.cfg.member(org)
+	if !ok {
+		return fmt.Errorf("%s is not a member", org)
+	}
+	if !pub.Equal(k.Public()) {
+		return fmt.Errorf("the key for %s does not match its member public key", org)
+	}
+	l.keys[org] = k
+	return nil
 }
 
 // badgerLogger forwards Badger's warnings and errors to slog.
