@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/tracegate/tracegate/gateway/store"
@@ -116,4 +118,70 @@ func (s *Service) ScanReceipt(ctx context.Context, a ledger.Allocation) (Receipt
 		rs.Packs = rs.Shipped
 	}
 	return rs, nil
+}
+
+// AlertDeliveryReceived is the alert kind of a donated delivery closed by
+// its receiving scans.
+const AlertDeliveryReceived = "delivery-received"
+
+// closeScannedDeliveries: receiving events at a hospital's site close the
+// shipped allocations to that hospital whose scans now count everything
+// shipped (every pallet received, every unit at the hospital): the
+// receiving event is the hospital's confirmation, signed as the hospital
+// when this gateway can act for it. A delivery that arrives short is left
+// for the hospital's receiver to confirm, with the shortfall, on its page.
+func (s *Service) closeScannedDeliveries(ctx context.Context, evs []store.IndexedEvent) {
+	sites := s.sites(ctx)
+	hospitals := map[string]string{} // org -> a receiving event's ID
+	for _, ev := range evs {
+		if ev.Record.BizStep != "receiving" && ev.Record.BizStep != "accepting" {
+			continue
+		}
+		place := ev.BizLocation
+		if place == "" {
+			place = ev.ReadPoint
+		}
+		if si, ok := sites[siteOf(place)]; ok && si.Org != "" {
+			hospitals[si.Org] = ev.Record.EventID
+		}
+	}
+	for org, eventID := range hospitals {
+		as, err := s.led.Allocations(ctx, s.cfg.Reader, org)
+		if err != nil {
+			s.log.Warn("donations: cannot list allocations", "org", org, "err", err)
+			continue
+		}
+		for _, a := range as {
+			if a.Hospital != org || a.Status != ledger.AllocationShipped || a.Shipment == nil {
+				continue
+			}
+			rs, err := s.ScanReceipt(ctx, a)
+			if err != nil || rs.Packs < rs.Shipped || rs.Shipped == 0 {
+				continue
+			}
+			all := true
+			for _, p := range rs.Pallets {
+				all = all && p.Received
+			}
+			if !all {
+				continue
+			}
+			note := fmt.Sprintf("closed by the receiving scans: %d of %d units and every pallet counted at the hospital (event %s)", rs.Packs, rs.Shipped, eventID)
+			got, _, err := s.led.ConfirmAllocationReceipt(ctx, ledger.Identity{Org: org, User: s.cfg.AnchorUser}, a.ID, rs.Packs, note)
+			switch {
+			case err == nil:
+				s.log.Info("donated delivery closed by its receiving scans", "allocation", a.ID, "hospital", org, "received", got.Received, "tx", got.ReceiptTxID)
+				s.raise(ctx, Alert{ID: AlertDeliveryReceived + "/" + a.ID, Kind: AlertDeliveryReceived, Severity: "info", Orgs: []string{org, a.Charity},
+					Title: "Donated delivery received in full", Link: "/donations/allocations/" + a.ID,
+					Message: fmt.Sprintf("%d × %s from %s: every pallet and unit scanned in; the allocation is closed on the ledger.", got.Received, a.Item.Name, a.Charity)})
+			case errors.Is(err, ledger.ErrConflict):
+				// Confirmed meanwhile (by the hospital, or another gateway).
+			case errors.Is(err, ledger.ErrForbidden) || errors.Is(err, ledger.ErrNotFound):
+				// This gateway cannot act for the hospital: its receiver
+				// confirms on the portal.
+			default:
+				s.log.Warn("donations: closing a scanned delivery failed; the hospital can confirm it on its page", "allocation", a.ID, "err", err)
+			}
+		}
+	}
 }

@@ -44,6 +44,7 @@ func (s *Service) runPostIngest(ctx context.Context) error {
 func (s *Service) postProcess(ctx context.Context, evs []store.IndexedEvent) {
 	s.checkGenuine(ctx, evs)
 	s.coldIngest(ctx, evs)
+	s.closeScannedDeliveries(ctx, evs)
 }
 
 // WithoutAnalysis turns the genuine checks and the cold-chain engine off:

@@ -17,9 +17,9 @@ import (
 
 // checkDonations finishes the donations-2020 story (TestScenarios plays
 // it through the broker, the edge, the gateway and the ledger): the
-// hospitals' receiving scans count what arrived; each hospital's receiver
-// confirms what its scans counted through the portal's API (City General
-// in full, the clinic short); the public page and API show requested,
+// hospitals' receiving scans count what arrived; City General's, complete,
+// close its allocation on their own; the clinic's receiver confirms what
+// its scans counted, 15 short, through the portal's API; the public page and API show requested,
 // allocated and received per hospital; a donor's receipt code shows where
 // the donation went; the anonymous donor's identity is the charity's only
 // and is purged without breaking the public path. Refusals on the way:
@@ -38,7 +38,7 @@ func checkDonations(t *testing.T, ctx context.Context, e *harness.Embedded, sc *
 		if err != nil {
 			t.Fatalf("allocation %s: %v", a.Ref, err)
 		}
-		if al.Status != ledger.AllocationShipped || al.Shipment == nil || len(al.Shipment.Pallets) == 0 {
+		if (al.Status != ledger.AllocationShipped && al.Status != ledger.AllocationReceived) || al.Shipment == nil || len(al.Shipment.Pallets) == 0 {
 			t.Fatalf("allocation %s not shipped: %+v", a.Ref, al)
 		}
 		allocs[al.Hospital] = al
@@ -104,28 +104,54 @@ func checkDonations(t *testing.T, ctx context.Context, e *harness.Embedded, sc *
 	}
 
 	// Only the receiving hospital confirms: the clinic may not confirm
-	// City General's, and nothing is written.
+	// City General's (the contract refuses before anything else).
 	fever, clinic := allocs[sim.OrgHospital], allocs[sim.OrgClinic]
 	st, body, _ := portal[sim.OrgClinic].JSON(ctx, http.MethodPost, "/api/v1/donations/allocations/"+fever.ID+"/receipt", map[string]any{"received": 160}, nil)
 	if st != http.StatusForbidden {
 		t.Fatalf("clinic confirming City General's receipt: %d %.300s, want 403", st, body)
 	}
-	if al, _ := svc.Ledger().Allocation(ctx, reader, fever.ID); al.Status != ledger.AllocationShipped {
-		t.Fatalf("refused confirmation wrote %+v", al)
+
+	// City General's delivery arrived in full: its receiving scans closed
+	// the allocation on the ledger, signed as the hospital, and told it.
+	var closed ledger.Allocation
+	waitFor(t, ctx, "City General's delivery closed by its scans", func() (bool, string) {
+		closed, _ = svc.Ledger().Allocation(ctx, reader, fever.ID)
+		return closed.Status == ledger.AllocationReceived, "status " + closed.Status
+	})
+	if closed.Received != 160 || closed.Shortfall != 0 || !strings.Contains(closed.ReceiptNote, "receiving scans") || closed.ReceiptTxID == "" {
+		t.Errorf("closed by the scans: %+v", closed)
+	}
+	waitFor(t, ctx, "delivery alert to City General", func() (bool, string) {
+		as, _ := svc.Alerts(sim.OrgHospital, 100)
+		for _, a := range as {
+			if a.Kind == gateway.AlertDeliveryReceived {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("%d alerts", len(as))
+	})
+	t.Logf("%s: closed by its receiving scans, %d of %d (transaction %s)", sim.OrgHospital, closed.Received, closed.Quantity, closed.ReceiptTxID)
+	// Its receiver cannot confirm it again.
+	if st, body, _ := portal[sim.OrgHospital].JSON(ctx, http.MethodPost, "/api/v1/donations/allocations/"+fever.ID+"/receipt", map[string]any{}, nil); st != http.StatusConflict {
+		t.Errorf("confirming a delivery closed by its scans: %d %.300s, want 409", st, body)
 	}
 
-	// Each hospital confirms what its scans counted (no count given: the
-	// scan's).
-	for org, want := range ex {
+	// The clinic's arrived short: still open; its receiver confirms what
+	// the scans counted (no count given: the scan's).
+	if al, _ := svc.Ledger().Allocation(ctx, reader, clinic.ID); al.Status != ledger.AllocationShipped {
+		t.Fatalf("the short delivery was closed without the clinic: %+v", al)
+	}
+	{
+		want := ex[sim.OrgClinic]
 		var got ledger.Allocation
-		st, body, err := portal[org].JSON(ctx, http.MethodPost, "/api/v1/donations/allocations/"+allocs[org].ID+"/receipt", map[string]any{"note": "counted by the receiving scan"}, &got)
+		st, body, err := portal[sim.OrgClinic].JSON(ctx, http.MethodPost, "/api/v1/donations/allocations/"+clinic.ID+"/receipt", map[string]any{"note": "counted by the receiving scan"}, &got)
 		if err != nil || st != 200 {
-			t.Fatalf("%s confirms: %d %v %.300s", org, st, err, body)
+			t.Fatalf("clinic confirms: %d %v %.300s", st, err, body)
 		}
-		if got.Status != ledger.AllocationReceived || got.Received != want.Scanned || got.Shortfall != want.Allocated-want.Scanned || got.ReceiptTxID == "" {
-			t.Errorf("%s receipt: %+v, want %d received, %d short", org, got, want.Scanned, want.Allocated-want.Scanned)
+		if got.Status != ledger.AllocationReceived || got.Received != want.Scanned || got.Shortfall != want.Allocated-want.Scanned || got.ReceiptTxID == "" || got.ReceivedBy != "clinic.receiver" {
+			t.Errorf("clinic receipt: %+v, want %d received, %d short", got, want.Scanned, want.Allocated-want.Scanned)
 		}
-		t.Logf("%s confirmed %d of %d (shortfall %d), transaction %s", org, got.Received, got.Quantity, got.Shortfall, got.ReceiptTxID)
+		t.Logf("%s confirmed %d of %d (shortfall %d), transaction %s", sim.OrgClinic, got.Received, got.Quantity, got.Shortfall, got.ReceiptTxID)
 	}
 	// Twice: refused.
 	st, body, _ = portal[sim.OrgClinic].JSON(ctx, http.MethodPost, "/api/v1/donations/allocations/"+clinic.ID+"/receipt", map[string]any{"received": 15}, nil)
