@@ -77,6 +77,8 @@ type accessLog struct {
 	key  ed25519.PrivateKey
 	edge string
 	wake chan struct{}
+	// anchored: every batch below this seq is anchored (under mu).
+	anchored uint64
 }
 
 // AccessLogInterval is how often pending access-log entries are sealed.
@@ -283,14 +285,16 @@ func (s *Service) SealAccessLog(ctx context.Context) error {
 			break // what arrives meanwhile waits for the next pass
 		}
 	}
-	// Anchor in order; stop at the first failure.
-	bs, err := s.st.AccessBatches(0, 0)
+	// Anchor in order from the first batch not known anchored; stop at
+	// the first failure.
+	bs, err := s.st.AccessBatches(s.axl.anchored, 0)
 	if err != nil {
 		return err
 	}
 	id := ledger.Identity{Org: s.cfg.Capture.Org, User: s.cfg.AnchorUser}
 	for _, b := range bs {
 		if b.Anchored {
+			s.axl.anchored = b.Seq + 1
 			continue
 		}
 		var h batch.Header
@@ -315,6 +319,7 @@ func (s *Service) SealAccessLog(ctx context.Context) error {
 		if err := s.st.PutAccessBatch(b); err != nil {
 			return err
 		}
+		s.axl.anchored = b.Seq + 1
 		s.m.accessBatches.WithLabelValues("anchored").Inc()
 	}
 	return nil
@@ -322,11 +327,10 @@ func (s *Service) SealAccessLog(ctx context.Context) error {
 
 // accessHead returns the next batch seq and the hash of the last header.
 func (s *Service) accessHead() (uint64, string, error) {
-	bs, err := s.st.AccessBatches(0, 0)
-	if err != nil || len(bs) == 0 {
+	last, ok, err := s.st.LastAccessBatch()
+	if err != nil || !ok {
 		return 0, "", err
 	}
-	last := bs[len(bs)-1]
 	var h batch.Header
 	if err := json.Unmarshal(last.Header, &h); err != nil {
 		return 0, "", err

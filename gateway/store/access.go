@@ -227,3 +227,21 @@ func (s *Store) AccessOf(owner string, limit int) ([]AccessRecord, error) {
 	})
 	return out, err
 }
+
+// LastAccessBatch returns the newest sealed batch (false when none).
+func (s *Store) LastAccessBatch() (AccessBatch, bool, error) {
+	var b AccessBatch
+	found := false
+	err := s.db.View(func(txn *badger.Txn) error {
+		prefix := []byte(pAccessBatch)
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, Reverse: true})
+		defer it.Close()
+		it.Seek(append(append([]byte{}, prefix...), 0xff))
+		if !it.ValidForPrefix(prefix) {
+			return nil
+		}
+		found = true
+		return it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &b) })
+	})
+	return b, found, err
+}
