@@ -359,9 +359,14 @@ func runUp(ctx context.Context, o upOptions) error {
 		return "User1"
 	}
 	people := append([]PortalUser{{User: creds.Regulator.User, Password: creds.Regulator.Password, Org: demo.Regulator, Role: ledger.RoleRegulatorInspector}}, creds.People...)
-	for _, p := range people {
+	shown := creds
+	shown.People = nil
+	for i, p := range people {
 		if _, err := svc.Ledger().Org(ctx, ledger.Identity{Org: p.Org, User: ledger.AdminUser}, p.Org); err != nil {
 			continue // not in this consortium (the clinic without its scenario)
+		}
+		if i > 0 {
+			shown.People = append(shown.People, p)
 		}
 		lu := ledgerUser(p.User, p.Role)
 		if lu != ledger.AdminUser {
@@ -389,7 +394,7 @@ func runUp(ctx context.Context, o upOptions) error {
 	if sc != nil {
 		g.Go(func() error { return upPlayScenario(gctx, brk, svc, sc, scenarioCreds, o.speed, log) })
 	}
-	printBanner(os.Stdout, creds, o)
+	printBanner(os.Stdout, shown, o)
 	err = g.Wait()
 	if ctx.Err() != nil {
 		log.Info("tracegate stopped cleanly")
