@@ -42,6 +42,7 @@ Exit status 0 when everything is consistent, 1 otherwise.`,
 				}
 				gcfg = gateway.Config{DataDir: filepath.Join(data, "gateway"), Reader: ledger.Identity{Org: gatewayOrg}}
 			}
+			lcfg.KeepMembers = true // a check writes nothing
 			led, err := backend.Open(lcfg, log)
 			if err != nil {
 				return fmt.Errorf("%w (is tracegate still running on this data directory? stop it first)", err)

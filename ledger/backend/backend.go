@@ -32,6 +32,9 @@ type Config struct {
 	// Collections are the private data collections (embedded: recorded at
 	// genesis).
 	Collections []embedded.Collection `yaml:"collections"`
+	// KeepMembers opens an existing embedded ledger without adding the
+	// configured orgs it lacks (checks such as fsck write nothing).
+	KeepMembers bool `yaml:"-"`
 	// Fabric backend: the connection (tracegate fabric up prints one).
 	Fabric fabric.Config `yaml:"fabric"`
 }
@@ -101,7 +104,7 @@ func Open(c Config, log *slog.Logger) (ledger.Ledger, error) {
 			return nil, fmt.Errorf("open embedded ledger: %w", err)
 		}
 		if existing {
-			if err := addMembers(l, members, held, log); err != nil {
+			if err := addMembers(l, members, held, !c.KeepMembers, log); err != nil {
 				l.Close()
 				return nil, err
 			}
@@ -120,7 +123,7 @@ func Open(c Config, log *slog.Logger) (ledger.Ledger, error) {
 // addMembers adds the configured orgs an existing embedded ledger does not
 // have, signed by a member whose key this process holds; a member whose
 // key differs from the configured one is an error.
-func addMembers(l *embedded.Ledger, want []embedded.Member, held map[string]ed25519.PrivateKey, log *slog.Logger) error {
+func addMembers(l *embedded.Ledger, want []embedded.Member, held map[string]ed25519.PrivateKey, add bool, log *slog.Logger) error {
 	have := map[string]ed25519.PublicKey{}
 	by := ""
 	for _, m := range l.Members() {
@@ -140,6 +143,10 @@ func addMembers(l *embedded.Ledger, want []embedded.Member, held map[string]ed25
 			if !pub.Equal(m.PublicKey) {
 				return fmt.Errorf("open embedded ledger: member %s has a different public key than its identity file: was the identities directory replaced? restore it, or start with a fresh --data", m.Org)
 			}
+			continue
+		}
+		if !add {
+			log.Info("configured org is not a member of this ledger; left as it is", "org", m.Org)
 			continue
 		}
 		if by == "" {

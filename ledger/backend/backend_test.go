@@ -39,6 +39,19 @@ func TestEmbeddedConsortiumGrows(t *testing.T) {
 	}
 	l.Close()
 
+	// A check (KeepMembers) opens it as it is.
+	kc := Config{Kind: ledger.KindEmbedded, Orgs: []string{"AMSP", "BMSP", "CMSP"}, KeepMembers: true}
+	if err := kc.Validate(dir); err != nil {
+		t.Fatal(err)
+	}
+	if l, err = Open(kc, log); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (ledger.Client{L: l}).Org(ctx, ledger.Identity{Org: "CMSP", User: ledger.AdminUser}, "AMSP"); ledger.CodeOf(err) != ledger.Forbidden {
+		t.Fatalf("KeepMembers added the new org: %v", err)
+	}
+	l.Close()
+
 	l, err = open("AMSP", "BMSP", "CMSP")
 	if err != nil {
 		t.Fatalf("reopen with a new member: %v", err)
