@@ -135,6 +135,7 @@ type App struct {
 	stopOnce sync.Once
 	streams  atomic.Int64 // open server-sent event streams
 	running  atomic.Bool
+	conns    *connTracker
 }
 
 // New builds the app over svc. It starts nothing: Run serves.
@@ -184,7 +185,8 @@ func New(svc *gateway.Service, cfg Config, opts ...Option) (*App, error) {
 		CaseSensitive:         true,
 		ProxyHeader:           cfg.ProxyHeader,
 	})
-	a.fiber.Use(a.observe, recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
+	a.conns = newConnTracker()
+	a.fiber.Use(a.conns.busy, a.observe, recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
 		a.log.Error("handler panicked", "method", c.Method(), "path", c.Path(), "panic", fmt.Sprint(e))
 	}}), a.securityHeaders)
 	a.routes()
@@ -221,6 +223,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { defer wg.Done(); a.collectActivity(bg) }()
 	defer func() { cancelBg(); wg.Wait() }()
 
+	ln = a.conns.listener(ln)
 	served := make(chan error, 1)
 	go func() { served <- a.fiber.Listener(ln) }()
 	a.log.Info("portal and API listening", "addr", ln.Addr().String(), "publicURL", a.cfg.PublicURL)
@@ -236,7 +239,29 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	a.endStreams()
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
+	// Connections that are not running a handler (idle, or accepted and
+	// never used) are closed while the shutdown waits for the others,
+	// after a second in which the ended streams say goodbye.
+	closer := make(chan struct{})
+	go func() {
+		select {
+		case <-closer:
+			return
+		case <-time.After(min(time.Second, a.cfg.ShutdownTimeout/2)):
+		}
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			a.conns.closeWaiting()
+			select {
+			case <-closer:
+				return
+			case <-t.C:
+			}
+		}
+	}()
 	serr := a.fiber.ShutdownWithContext(sctx)
+	close(closer)
 	// Shutdown may run before the server registered the listener; closing
 	// it here makes Serve return in that case too.
 	_ = ln.Close()
