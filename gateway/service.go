@@ -260,13 +260,18 @@ func (s *Service) Ready(ctx context.Context) (bool, []string) {
 // gateway calls it at start so captured events can be anchored.
 func (s *Service) EnsureCaptureDevice(ctx context.Context) error {
 	id, key := s.CaptureDevice()
+	return s.ensureOwnDevice(ctx, id, key, ledger.DeviceCapture, "gateway capture sealer (POST /epcis/capture)", "capture")
+}
+
+// ensureOwnDevice registers one of the gateway's own signing keys for the
+// capture org, as its user AnchorUser (idempotent).
+func (s *Service) ensureOwnDevice(ctx context.Context, id string, key []byte, kind, description, what string) error {
 	org := s.cfg.Capture.Org
 	_, err := s.led.RegisterDevice(ctx, ledger.Identity{Org: org, User: s.cfg.AnchorUser}, ledger.Device{
-		ID: id, Org: org, Kind: ledger.DeviceCapture, Description: "gateway capture sealer (POST /epcis/capture)",
-		PublicKey: base64.StdEncoding.EncodeToString(key),
+		ID: id, Org: org, Kind: kind, Description: description, PublicKey: base64.StdEncoding.EncodeToString(key),
 	})
 	if err != nil {
-		return fmt.Errorf("register the capture device %s for %s: %w", id, org, err)
+		return fmt.Errorf("register the %s device %s for %s: %w", what, id, org, err)
 	}
 	return nil
 }

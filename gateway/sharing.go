@@ -125,15 +125,7 @@ func (s *Service) AccessLogDevice() (string, []byte) {
 // capture org (idempotent), like EnsureCaptureDevice.
 func (s *Service) EnsureAccessLogDevice(ctx context.Context) error {
 	id, key := s.AccessLogDevice()
-	org := s.cfg.Capture.Org
-	_, err := s.led.RegisterDevice(ctx, ledger.Identity{Org: org, User: s.cfg.AnchorUser}, ledger.Device{
-		ID: id, Org: org, Kind: ledger.DeviceAccessLog, Description: "gateway access log (reads of shared data)",
-		PublicKey: base64.StdEncoding.EncodeToString(key),
-	})
-	if err != nil {
-		return fmt.Errorf("register the access-log device %s for %s: %w", id, org, err)
-	}
-	return nil
+	return s.ensureOwnDevice(ctx, id, key, ledger.DeviceAccessLog, "gateway access log (reads of shared data)", "access-log")
 }
 
 // SharedRead runs read on behalf of caller if caller may read owner's data

@@ -342,21 +342,25 @@ func (a *App) sharedReceipts(c *fiber.Ctx) error {
 
 // sharedLotSensors is GET /api/v1/shared/{owner}/lots/{gtin}/{lot}/sensors.
 func (a *App) sharedLotSensors(c *fiber.Ctx) error {
-	owner, err := a.sharedOwner(c)
-	if err != nil {
-		return err
-	}
-	dl, err := a.lotParams(c)
-	if err != nil {
-		return err
-	}
-	return a.sharedRead(c, owner, ledger.GrantScope{Kind: ledger.GrantLotSensors, GTIN: dl.GTIN, Lot: dl.Lot}, func(ctx context.Context) (any, error) {
-		return a.svc.OwnedLotSensors(ctx, owner, dl.GTIN, dl.Lot)
+	return a.sharedLot(c, ledger.GrantLotSensors, func(ctx context.Context, owner, gtin, lot string) (any, error) {
+		return a.svc.OwnedLotSensors(ctx, owner, gtin, lot)
 	})
 }
 
 // sharedLotCustody is GET /api/v1/shared/{owner}/lots/{gtin}/{lot}/custody.
 func (a *App) sharedLotCustody(c *fiber.Ctx) error {
+	return a.sharedLot(c, ledger.GrantLotCustody, func(ctx context.Context, owner, gtin, lot string) (any, error) {
+		steps, err := a.svc.OwnedLotCustody(ctx, owner, gtin, lot)
+		if steps == nil {
+			steps = []gateway.CustodyStep{}
+		}
+		return map[string]any{"owner": owner, "gtin": gtin, "lot": lot, "steps": steps}, err
+	})
+}
+
+// sharedLot serves a lot's data of one scope kind from a
+// /api/v1/shared/{owner}/lots/{gtin}/{lot}/… path.
+func (a *App) sharedLot(c *fiber.Ctx, kind string, read func(ctx context.Context, owner, gtin, lot string) (any, error)) error {
 	owner, err := a.sharedOwner(c)
 	if err != nil {
 		return err
@@ -365,12 +369,8 @@ func (a *App) sharedLotCustody(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.sharedRead(c, owner, ledger.GrantScope{Kind: ledger.GrantLotCustody, GTIN: dl.GTIN, Lot: dl.Lot}, func(ctx context.Context) (any, error) {
-		steps, err := a.svc.OwnedLotCustody(ctx, owner, dl.GTIN, dl.Lot)
-		if steps == nil {
-			steps = []gateway.CustodyStep{}
-		}
-		return map[string]any{"owner": owner, "gtin": dl.GTIN, "lot": dl.Lot, "steps": steps}, err
+	return a.sharedRead(c, owner, ledger.GrantScope{Kind: kind, GTIN: dl.GTIN, Lot: dl.Lot}, func(ctx context.Context) (any, error) {
+		return read(ctx, owner, dl.GTIN, dl.Lot)
 	})
 }
 

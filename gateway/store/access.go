@@ -46,29 +46,11 @@ type AccessBatch struct {
 	LastError string   `json:"lastError,omitempty"`
 }
 
-func readUint(txn *badger.Txn, key string) (uint64, error) {
-	it, err := txn.Get([]byte(key))
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	var n uint64
-	err = it.Value(func(b []byte) error {
-		if len(b) == 8 {
-			n = binary.BigEndian.Uint64(b)
-		}
-		return nil
-	})
-	return n, err
-}
-
 // AppendAccess stores an entry durably and returns its sequence number.
 func (s *Store) AppendAccess(owner string, entry json.RawMessage, hash string) (uint64, error) {
 	var seq uint64
 	err := s.db.Update(func(txn *badger.Txn) error {
-		n, err := readUint(txn, kAccessNext)
+		n, err := readUint(txn, []byte(kAccessNext))
 		if err != nil {
 			return err
 		}
@@ -102,11 +84,11 @@ func getAccess(txn *badger.Txn, seq uint64) (AccessRecord, error) {
 func (s *Store) UnsealedAccess(limit int) ([]AccessRecord, error) {
 	var out []AccessRecord
 	err := s.db.View(func(txn *badger.Txn) error {
-		from, err := readUint(txn, kAccessSeal)
+		from, err := readUint(txn, []byte(kAccessSeal))
 		if err != nil {
 			return err
 		}
-		next, err := readUint(txn, kAccessNext)
+		next, err := readUint(txn, []byte(kAccessNext))
 		if err != nil {
 			return err
 		}
@@ -126,7 +108,7 @@ func (s *Store) UnsealedAccess(limit int) ([]AccessRecord, error) {
 // unsealed ones, in order) and marks them sealed, in one transaction.
 func (s *Store) SealAccess(b AccessBatch) error {
 	return s.db.Update(func(txn *badger.Txn) error {
-		from, err := readUint(txn, kAccessSeal)
+		from, err := readUint(txn, []byte(kAccessSeal))
 		if err != nil {
 			return err
 		}

@@ -259,7 +259,12 @@ type Counts struct {
 func counterKey(name string) []byte { return []byte(pMetaKey + "c/" + name) }
 
 func readCounter(txn *badger.Txn, name string) (uint64, error) {
-	it, err := txn.Get(counterKey(name))
+	return readUint(txn, counterKey(name))
+}
+
+// readUint reads a big-endian uint64 value (0 when the key is absent).
+func readUint(txn *badger.Txn, key []byte) (uint64, error) {
+	it, err := txn.Get(key)
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return 0, nil
 	}

@@ -157,13 +157,9 @@ func revokeGrant(c *call, args []string) ([]byte, error) {
 	if _, err := c.requireMember(); err != nil {
 		return nil, err
 	}
-	var g ledger.Grant
-	found, err := c.get(grantKey(id), &g)
+	g, err := c.grant(id)
 	if err != nil {
 		return nil, err
-	}
-	if !found {
-		return nil, notFound("grant %s is not issued", id)
 	}
 	cl, err := c.requireRole(g.Owner, "revoke grant "+id, ledger.RoleOrgAdmin)
 	if err != nil {
@@ -283,13 +279,9 @@ func getGrant(c *call, args []string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var g ledger.Grant
-	found, err := c.get(grantKey(id), &g)
+	g, err := c.grant(id)
 	if err != nil {
 		return nil, err
-	}
-	if !found {
-		return nil, notFound("grant %s is not issued", id)
 	}
 	if cl.Org != g.Owner && cl.Org != g.Grantee {
 		return nil, forbidden("grant %s is between orgs %s and %s; org %s may not read it", id, g.Owner, g.Grantee, cl.Org)
@@ -313,4 +305,17 @@ func listGrants(c *call, args []string) ([]byte, error) {
 		at:     func(g ledger.Grant) (time.Time, string) { return g.GrantedAt, g.ID },
 		status: func(g *ledger.Grant, now time.Time) { g.Status = grantStatus(*g, now) },
 	})
+}
+
+// grant reads an issued grant (NotFound when there is none).
+func (c *call) grant(id string) (ledger.Grant, error) {
+	var g ledger.Grant
+	found, err := c.get(grantKey(id), &g)
+	if err != nil {
+		return g, err
+	}
+	if !found {
+		return g, notFound("grant %s is not issued", id)
+	}
+	return g, nil
 }
