@@ -65,8 +65,9 @@ type AccessLogEntry struct {
 	Index    uint64 `json:"index,omitempty"`
 	Anchored bool   `json:"anchored"`
 	TxID     string `json:"txID,omitempty"`
-	// Verified: the entry's Merkle path leads to the root anchored on the
-	// ledger under the access-log device's signature (checked when listed).
+	// Verified: the entry hashes to its leaf, and its batch's leaves make
+	// the root anchored on the ledger under the access-log device's
+	// signature (checked when listed, once per batch).
 	Verified bool   `json:"verified"`
 	Problem  string `json:"problem,omitempty"`
 }
@@ -338,7 +339,7 @@ func (s *Service) AccessLog(ctx context.Context, owner string, limit int) ([]Acc
 	if err != nil {
 		return nil, errf(KindUnavailable, "cannot read the access log", "%w", err)
 	}
-	batches := map[uint64]store.AccessBatch{}
+	batches := map[uint64]*checkedBatch{}
 	out := make([]AccessLogEntry, 0, len(recs))
 	for _, r := range recs {
 		var e AccessLogEntry
@@ -347,16 +348,15 @@ func (s *Service) AccessLog(ctx context.Context, owner string, limit int) ([]Acc
 		}
 		e.Seq, e.Hash, e.Sealed, e.Batch, e.Index = r.Seq, r.Hash, r.Sealed, r.Batch, r.Index
 		if r.Sealed {
-			b, ok := batches[r.Batch]
+			cb, ok := batches[r.Batch]
 			if !ok {
-				if b, err = s.st.AccessBatch(r.Batch); err == nil {
-					batches[r.Batch] = b
-				}
+				cb = s.checkAccessBatch(ctx, r.Batch)
+				batches[r.Batch] = cb
 			}
-			if err == nil {
-				e.Anchored, e.TxID = b.Anchored, b.TxID
-				if b.Anchored {
-					if perr := s.verifyAccess(ctx, r, b); perr != nil {
+			if cb.read {
+				e.Anchored, e.TxID = cb.b.Anchored, cb.b.TxID
+				if cb.b.Anchored {
+					if perr := cb.verify(r); perr != nil {
 						e.Problem = perr.Error()
 					} else {
 						e.Verified = true
@@ -369,53 +369,82 @@ func (s *Service) AccessLog(ctx context.Context, owner string, limit int) ([]Acc
 	return out, nil
 }
 
-// verifyAccess checks an entry against the ledger: its canonical JSON
-// hashes to its leaf, its Merkle path leads to the batch root, and that
-// root is the one anchored on the ledger for the access-log device, whose
-// registered key signed the header.
-func (s *Service) verifyAccess(ctx context.Context, r store.AccessRecord, b store.AccessBatch) error {
+// checkedBatch is a sealed access-log batch checked against the ledger
+// once, for all of its entries listed.
+type checkedBatch struct {
+	b      store.AccessBatch
+	read   bool
+	hashes [][32]byte
+	err    error // why the batch itself does not verify
+}
+
+// checkAccessBatch reads a batch and, when anchored, checks that its
+// leaves make the root anchored on the ledger for the access-log device
+// and that the device's registered key signed its header.
+func (s *Service) checkAccessBatch(ctx context.Context, seq uint64) *checkedBatch {
+	cb := &checkedBatch{}
+	b, err := s.st.AccessBatch(seq)
+	if err != nil {
+		return cb
+	}
+	cb.b, cb.read = b, true
+	if !b.Anchored {
+		return cb
+	}
+	cb.err = func() error {
+		var h batch.Header
+		if err := json.Unmarshal(b.Header, &h); err != nil {
+			return err
+		}
+		cb.hashes = make([][32]byte, len(b.Hashes))
+		for i, x := range b.Hashes {
+			v, err := hex.DecodeString(x)
+			if err != nil || len(v) != 32 {
+				return errors.New("batch leaf hashes unreadable")
+			}
+			copy(cb.hashes[i][:], v)
+		}
+		root, err := batch.Root(cb.hashes)
+		if err != nil {
+			return err
+		}
+		if hex.EncodeToString(root[:]) != h.Root {
+			return errors.New("the batch's entries do not make its sealed root: an entry hash was changed")
+		}
+		an, err := s.led.Anchor(ctx, s.cfg.Reader, h.Edge, h.Seq)
+		if err != nil {
+			return fmt.Errorf("anchor on the ledger: %w", err)
+		}
+		if an.Root != h.Root {
+			return errors.New("the batch root differs from the one anchored on the ledger")
+		}
+		dev, err := s.led.Device(ctx, s.cfg.Reader, h.Edge)
+		if err != nil {
+			return fmt.Errorf("access-log device: %w", err)
+		}
+		pub, err := base64.StdEncoding.DecodeString(dev.PublicKey)
+		if err != nil || len(pub) != ed25519.PublicKeySize {
+			return errors.New("access-log device key unreadable")
+		}
+		return h.Verify(ed25519.PublicKey(pub), b.Signature)
+	}()
+	return cb
+}
+
+// verify checks an entry against its checked batch: its canonical JSON
+// hashes to the leaf at its index (the leaves make the anchored root).
+func (cb *checkedBatch) verify(r store.AccessRecord) error {
 	sum := sha256.Sum256(r.Entry)
 	if hex.EncodeToString(sum[:]) != r.Hash {
 		return errors.New("the entry does not match its hash: it was changed after logging")
 	}
-	var h batch.Header
-	if err := json.Unmarshal(b.Header, &h); err != nil {
-		return err
+	if cb.err != nil {
+		return cb.err
 	}
-	hashes := make([][32]byte, len(b.Hashes))
-	for i, x := range b.Hashes {
-		v, err := hex.DecodeString(x)
-		if err != nil || len(v) != 32 {
-			return errors.New("batch leaf hashes unreadable")
-		}
-		copy(hashes[i][:], v)
-	}
-	if r.Index >= uint64(len(hashes)) || hashes[r.Index] != sum {
+	if r.Index >= uint64(len(cb.hashes)) || cb.hashes[r.Index] != sum {
 		return errors.New("the entry is not in its sealed batch")
 	}
-	path, err := batch.InclusionProof(hashes, r.Index)
-	if err != nil {
-		return err
-	}
-	if err := batch.VerifyInclusion(sum, r.Index, uint64(len(hashes)), path, h.Root); err != nil {
-		return fmt.Errorf("merkle path: %w", err)
-	}
-	an, err := s.led.Anchor(ctx, s.cfg.Reader, h.Edge, h.Seq)
-	if err != nil {
-		return fmt.Errorf("anchor on the ledger: %w", err)
-	}
-	if an.Root != h.Root {
-		return errors.New("the batch root differs from the one anchored on the ledger")
-	}
-	dev, err := s.led.Device(ctx, s.cfg.Reader, h.Edge)
-	if err != nil {
-		return fmt.Errorf("access-log device: %w", err)
-	}
-	pub, err := base64.StdEncoding.DecodeString(dev.PublicKey)
-	if err != nil || len(pub) != ed25519.PublicKeySize {
-		return errors.New("access-log device key unreadable")
-	}
-	return h.Verify(ed25519.PublicKey(pub), b.Signature)
+	return nil
 }
 
 // ledgerMsg is the contract's message of a ledger error.
